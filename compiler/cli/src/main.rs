@@ -1,0 +1,2 @@
+//! The portcullis CLI.
+fn main() {}

@@ -1,0 +1,162 @@
+//! What portcullis enforces beyond Flatpak: TCP port rules, Landlock scopes, resource
+//! limits, single device nodes, deny masks and fine-grained D-Bus rules.
+//!
+//! Each layer states how hard it must hold ([`Level`]): the executor aborts the launch when
+//! a `Required` feature is missing from the kernel and reports what a `BestEffort` one
+//! achieved.
+
+use crate::dbus::{Bus, BusName};
+use crate::origin::Origin;
+
+/// How hard a layer must hold.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Not applied.
+    Off,
+    /// Applied as far as the running kernel allows; what was applied is reported.
+    #[default]
+    BestEffort,
+    /// The launch fails if the kernel cannot apply it.
+    Required,
+}
+
+/// An inclusive TCP port range.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct PortRange {
+    /// First port.
+    pub first: u16,
+    /// Last port (equal to `first` for a single port).
+    pub last: u16,
+}
+
+/// TCP port allowlists (Landlock ABI 4+). Only meaningful with `share=network`; without it
+/// the network namespace is private anyway.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkRules {
+    /// Ports the app may connect to over TCP; empty means none.
+    pub connect: Vec<PortRange>,
+    /// Ports the app may bind over TCP; empty means none.
+    pub bind: Vec<PortRange>,
+    /// Where the rules were written.
+    pub origin: Origin,
+}
+
+/// One resource limit value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Limit {
+    /// The value, in the unit of its field.
+    pub value: u64,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// Resource limits (rlimits, and cgroup v2 where delegated).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Limits {
+    /// Address-space / memory limit in bytes.
+    pub memory: Option<Limit>,
+    /// Number of processes (threads included, as `RLIMIT_NPROC` counts them).
+    pub processes: Option<Limit>,
+    /// Open file descriptors.
+    pub open_files: Option<Limit>,
+    /// CPU time in seconds.
+    pub cpu_time: Option<Limit>,
+    /// CPU share in percent of one CPU (cgroup `cpu.max`), where cgroups are delegated.
+    pub cpu_share: Option<Limit>,
+}
+
+/// A subpath masked inside a granted tree (`home except ~/.ssh`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DenyMask {
+    /// `~/…` or an absolute path, normalised.
+    pub path: String,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// A single device node granted on its own (`device-node /dev/ttyUSB0`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceNode {
+    /// Absolute path under `/dev`.
+    pub path: String,
+    /// Read-write (the default) or read-only.
+    pub writable: bool,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// Whether a fine-grained D-Bus rule is a method-call or a broadcast rule.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum BusRuleKind {
+    /// `--call=NAME=RULE`.
+    Call,
+    /// `--broadcast=NAME=RULE`.
+    Broadcast,
+}
+
+/// A fine-grained `--call` / `--broadcast` proxy rule.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BusRule {
+    /// Which bus.
+    pub bus: Bus,
+    /// The peer name (or wildcard).
+    pub name: BusName,
+    /// Call or broadcast.
+    pub kind: BusRuleKind,
+    /// `[METHOD][@PATH]` as xdg-dbus-proxy reads it (empty matches everything).
+    pub rule: String,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// How hard each portcullis layer must hold.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Requirements {
+    /// Landlock filesystem rules mirroring the mount plan.
+    pub landlock: Level,
+    /// Landlock TCP port rules (ABI 4+); only used when [`Beyond::network`] is set.
+    pub landlock_network: Level,
+    /// Landlock abstract UNIX socket scoping (ABI 6).
+    pub scope_abstract_unix: Level,
+    /// Landlock signal scoping (ABI 6).
+    pub scope_signal: Level,
+    /// Resource limits.
+    pub limits: Level,
+}
+
+impl Default for Requirements {
+    fn default() -> Self {
+        Requirements {
+            landlock: Level::BestEffort,
+            landlock_network: Level::Required,
+            scope_abstract_unix: Level::BestEffort,
+            scope_signal: Level::BestEffort,
+            limits: Level::Required,
+        }
+    }
+}
+
+/// Everything beyond Flatpak's context.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Beyond {
+    /// TCP port allowlists; `None` means no port rules (share=network alone decides).
+    pub network: Option<NetworkRules>,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Deny masks inside granted trees.
+    pub deny: Vec<DenyMask>,
+    /// Single device nodes.
+    pub device_nodes: Vec<DeviceNode>,
+    /// Fine-grained D-Bus rules.
+    pub bus_rules: Vec<BusRule>,
+    /// How hard each layer must hold.
+    pub requirements: Requirements,
+}

@@ -1,0 +1,1 @@
+//! Importers, checker, lowering and exporters: from what users write to the checked IR.

@@ -1,0 +1,2 @@
+//! portcullis-exec.
+fn main() {}

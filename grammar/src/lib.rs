@@ -1,0 +1,11 @@
+//! The portcullis policy language: grammar, parser and printer.
+//!
+//! `policy.pest` is the grammar. [`parse`] turns `.policy` text into an [`ast::Document`]
+//! whose every node carries a [`Span`]; [`print`] writes a document back as canonical text
+//! (what `portcullis fmt` and `portcullis import` print). This crate knows nothing about
+//! the IR or the kernel.
+
+pub mod ast;
+pub mod source;
+
+pub use source::{SourceFile, Span, Spanned};
