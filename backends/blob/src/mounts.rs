@@ -1,10 +1,39 @@
 //! The mount plan: an ordered list of operations the executor performs on a fresh tmpfs
-//! root, in the spirit of bubblewrap's `SetupOp` list.
+//! root, in the spirit of bubblewrap's `SetupOp` list, and the environment operations that
+//! go with it.
 //!
-//! Paths are [`PathExpr`]s: text that may contain the placeholders `${HOME}`, `${UID}`,
-//! `${GID}`, `${XDG_RUNTIME_DIR}` (the host's, for sources) and `${APP_ID}`, which the executor
-//! expands at launch for the user who runs it. Destinations are inside the sandbox; sources
-//! are on the host. Later operations cover earlier ones at the same path.
+//! Paths are [`PathExpr`]s: text that may contain placeholders, which the executor expands
+//! at launch for the user who runs it. Destinations are inside the sandbox; sources are on
+//! the host. Later operations cover earlier ones at the same path.
+//!
+//! # Placeholders (the complete list; written by the mount backend, expanded at launch)
+//!
+//! | placeholder | value | when it cannot be expanded |
+//! |---|---|---|
+//! | `${HOME}`, `${UID}`, `${GID}`, `${USER}` | the caller's home, ids and user name | never |
+//! | `${APP_ID}` | the policy's app id | never |
+//! | `${XDG_RUNTIME_DIR}` | the host's `$XDG_RUNTIME_DIR`, default `/run/user/${UID}` | never |
+//! | `${RUNTIME}` | the runtime tree for `/usr` (`portcullis run --runtime`), default the host's `/usr` | never |
+//! | `${APP}` | the app tree for `/app` (`portcullis run --app`) | no app tree given |
+//! | `${XDG_DESKTOP_DIR}`, `${XDG_DOCUMENTS_DIR}`, `${XDG_DOWNLOAD_DIR}`, `${XDG_MUSIC_DIR}`, `${XDG_PICTURES_DIR}`, `${XDG_PUBLICSHARE_DIR}`, `${XDG_TEMPLATES_DIR}`, `${XDG_VIDEOS_DIR}` | the host's user dirs from `${XDG_CONFIG_HOME}/user-dirs.dirs` (`$HOME/...` expanded); the desktop dir defaults to `${HOME}/Desktop` as in GLib | the dir is not configured, or equals `${HOME}` |
+//! | `${XDG_DATA_HOME}`, `${XDG_CONFIG_HOME}`, `${XDG_CACHE_HOME}` | the host's values, defaults `${HOME}/.local/share`, `${HOME}/.config`, `${HOME}/.cache` | never |
+//! | `${ENV:NAME}` | the host's environment variable `NAME` | unset or empty |
+//! | `${WAYLAND_SOCKET}` | the host Wayland socket: `$WAYLAND_DISPLAY` when absolute, else `${XDG_RUNTIME_DIR}/$WAYLAND_DISPLAY` (default `wayland-0`) | never |
+//! | `${WAYLAND_NAME}` | the socket's name in the sandbox: `$WAYLAND_DISPLAY` when it starts with `wayland-` and has no `/`, else `wayland-0` | never |
+//! | `${X11_SOCKET}` | `/tmp/.X11-unix/X<N>` for a `$DISPLAY` of `:N` or `unix:N` (parsed at the last `:`, screen suffix dropped) | `DISPLAY` unset, remote or unparsable |
+//! | `${PULSE_SOCKET}` | the path of a `unix:` `$PULSE_SERVER`, else `${XDG_RUNTIME_DIR}/pulse/native` | `PULSE_SERVER` is not a `unix:` address |
+//! | `${PCSC_SOCKET}` | `$PCSCLITE_CSOCK_NAME`, default `/run/pcscd/pcscd.comm` | never |
+//! | `${CUPS_SOCKET}` | `$CUPS_SERVER` when it is an absolute path without `:`, default `/var/run/cups/cups.sock` | never |
+//! | `${GPG_AGENT_SOCKET}` | `${XDG_RUNTIME_DIR}/gnupg/S.gpg-agent` (gpgconf's default; gpgconf is not run) | never |
+//!
+//! An operation that holds a placeholder that cannot be expanded is **skipped** (as Flatpak
+//! skips an unconfigured user dir), except `${ENV:NAME}` in an operation that is not
+//! optional (a [`BindFlags::optional`] bind, or one under [`MountOp::When`]): that is a
+//! launch error. In [`EnvOp::Set`] an unexpandable value unsets the variable instead.
+//!
+//! What Flatpak decides by looking at the host (does `/dev/dri` exist, is the Wayland socket
+//! there, which entries does the runtime's `etc/` have) is decided by the executor at launch:
+//! optional binds, [`MountOp::When`] conditions and [`MountOp::BindEntries`].
 
 /// A path with launch-time placeholders (`${HOME}/.var/app/${APP_ID}`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -111,5 +140,72 @@ pub enum MountOp {
     Mask {
         /// Path in the sandbox.
         dest: PathExpr,
+    },
+    /// `op` is applied only when `condition` holds on the host at launch (Flatpak's
+    /// host-dependent choices: fallback-x11, usr-merge symlinks the runtime has, hiding only
+    /// directories). Added by the mount backend; `op` is never itself a `When`.
+    When {
+        /// Evaluated on the host before the new root is built.
+        condition: Condition,
+        /// The operation to apply.
+        op: Box<MountOp>,
+    },
+    /// Every entry of the host directory `source`, except the names in `except`, made
+    /// visible at `dest/<name>`: a symlink entry is re-created as a symlink with the same
+    /// text, any other entry is bind-mounted with `flags`. A missing `source` does nothing.
+    /// This is how Flatpak fills `/etc` from the runtime's `etc/` and `host` from `/`.
+    BindEntries {
+        /// Host directory whose entries are listed at launch.
+        source: PathExpr,
+        /// Directory in the sandbox that receives them.
+        dest: PathExpr,
+        /// Entry names left out, sorted.
+        except: Vec<String>,
+        /// Read-only, devices, optional (for the binds).
+        flags: BindFlags,
+    },
+}
+
+/// A test on the host, evaluated by the executor at launch after placeholders are
+/// expanded. A path whose placeholders cannot be expanded does not exist.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "test", content = "path", rename_all = "kebab-case")]
+pub enum Condition {
+    /// The path exists (`stat`, symlinks followed).
+    Exists(PathExpr),
+    /// The path is a directory (symlinks followed).
+    IsDir(PathExpr),
+    /// The path is a UNIX socket (symlinks followed), Flatpak's "has wayland" test.
+    IsSocket(PathExpr),
+    /// The inner test does not hold.
+    Not(Box<Condition>),
+}
+
+/// One step of the sandbox environment, applied in order on top of the caller's
+/// environment (Flatpak inherits the host environment, then forces its own variables,
+/// semantics §5.4). Computed by `portcullis_backends::mounts::environment`; the blob's
+/// environment section carries these.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum EnvOp {
+    /// Sets `name` to `value` with placeholders expanded; when a placeholder cannot be
+    /// expanded the variable is unset instead.
+    Set {
+        /// Variable name.
+        name: String,
+        /// Value, may hold placeholders.
+        value: PathExpr,
+    },
+    /// Removes `name`.
+    Unset {
+        /// Variable name.
+        name: String,
+    },
+    /// `op` is applied only when `condition` holds on the host at launch.
+    When {
+        /// Evaluated on the host.
+        condition: Condition,
+        /// The operation to apply (never itself a `When`).
+        op: Box<EnvOp>,
     },
 }
