@@ -141,14 +141,14 @@ pub enum MountOp {
         /// Path in the sandbox.
         dest: PathExpr,
     },
-    /// `op` is applied only when `condition` holds on the host at launch (Flatpak's
+    /// `then` is applied only when `condition` holds on the host at launch (Flatpak's
     /// host-dependent choices: fallback-x11, usr-merge symlinks the runtime has, hiding only
-    /// directories). Added by the mount backend; `op` is never itself a `When`.
+    /// directories). Added by the mount backend; `then` is never itself a `When`.
     When {
         /// Evaluated on the host before the new root is built.
         condition: Condition,
         /// The operation to apply.
-        op: Box<MountOp>,
+        then: Box<MountOp>,
     },
     /// Every entry of the host directory `source`, except the names in `except`, made
     /// visible at `dest/<name>`: a symlink entry is re-created as a symlink with the same
@@ -201,11 +201,11 @@ pub enum EnvOp {
         /// Variable name.
         name: String,
     },
-    /// `op` is applied only when `condition` holds on the host at launch.
+    /// `then` is applied only when `condition` holds on the host at launch.
     When {
         /// Evaluated on the host.
         condition: Condition,
         /// The operation to apply (never itself a `When`).
-        op: Box<EnvOp>,
+        then: Box<EnvOp>,
     },
 }
