@@ -172,6 +172,89 @@ impl<'de> serde::Deserialize<'de> for BusName {
     }
 }
 
+/// Why a fine-grained `--call` / `--broadcast` rule (`[METHOD][@PATH]`) is not acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleError {
+    /// The method part is neither `*`, `IFACE.*` nor `IFACE.Member`.
+    BadMethod,
+    /// The interface is not a valid D-Bus interface name (two or more elements of
+    /// `[A-Za-z_][A-Za-z0-9_]*`, at most 255 bytes).
+    BadInterface,
+    /// The member is not a valid D-Bus member name.
+    BadMember,
+    /// `@` is followed by something that is not an object path, optionally ending in `/*`.
+    BadPath,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RuleError::BadMethod => "the method must be `*`, `IFACE.*` or `IFACE.Member`",
+            RuleError::BadInterface => {
+                "the interface needs two or more elements of letters, digits and `_`, not starting with a digit"
+            }
+            RuleError::BadMember => {
+                "the member must be letters, digits and `_`, not starting with a digit"
+            }
+            RuleError::BadPath => {
+                "the path after `@` must be an object path (`/org/example`), optionally ending in `/*`"
+            }
+        })
+    }
+}
+
+fn is_member_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && text.len() <= 255
+}
+
+fn is_interface_name(text: &str) -> bool {
+    text.len() <= 255 && text.split('.').count() >= 2 && text.split('.').all(is_member_name)
+}
+
+fn is_object_path(text: &str) -> bool {
+    text == "/"
+        || (text.starts_with('/')
+            && text[1..]
+                .split('/')
+                .all(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')))
+}
+
+/// Checks a `--call` / `--broadcast` rule the way xdg-dbus-proxy reads it, but strictly:
+/// `[METHOD][@PATH]` where METHOD is `*`, `IFACE.*` or `IFACE.Member` and PATH is an
+/// object path, optionally ending in `/*` (that path and everything below it). An empty
+/// rule matches everything. xdg-dbus-proxy itself accepts anything and silently reads a
+/// malformed rule as something else, so portcullis refuses what it would misread.
+pub fn validate_rule(rule: &str) -> Result<(), RuleError> {
+    let (method, path) = match rule.split_once('@') {
+        Some((method, path)) => (method, Some(path)),
+        None => (rule, None),
+    };
+    if let Some(path) = path {
+        let base = if path == "/*" {
+            "/"
+        } else {
+            path.strip_suffix("/*").unwrap_or(path)
+        };
+        if !is_object_path(base) {
+            return Err(RuleError::BadPath);
+        }
+    }
+    if method.is_empty() || method == "*" {
+        return Ok(());
+    }
+    let (interface, member) = method.rsplit_once('.').ok_or(RuleError::BadMethod)?;
+    if !is_interface_name(interface) {
+        return Err(RuleError::BadInterface);
+    }
+    if member != "*" && !is_member_name(member) {
+        return Err(RuleError::BadMember);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +278,29 @@ mod tests {
         assert!(w.covers("org.foo.bar.baz"));
         assert!(!w.covers("org.foobar"));
         assert!(BusName::new("org.a.B").unwrap().covers("org.a.B"));
+    }
+
+    #[test]
+    fn call_rules_follow_the_proxy_grammar() {
+        for ok in [
+            "",
+            "*",
+            "org.foo.Iface.*",
+            "org.foo.Iface.Method",
+            "@/org/foo",
+            "@/org/foo/*",
+            "@/*",
+            "org.foo.Iface.Method@/org/foo/bar",
+            "*@/",
+        ] {
+            assert_eq!(validate_rule(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(validate_rule("Method"), Err(RuleError::BadMethod));
+        assert_eq!(validate_rule("org.Method"), Err(RuleError::BadInterface));
+        assert_eq!(validate_rule("org.foo.1x"), Err(RuleError::BadMember));
+        assert_eq!(validate_rule("org.foo.Bar@"), Err(RuleError::BadPath));
+        assert_eq!(validate_rule("*@org/foo"), Err(RuleError::BadPath));
+        assert_eq!(validate_rule("*@/org//foo"), Err(RuleError::BadPath));
+        assert_eq!(validate_rule("*@/org/foo/"), Err(RuleError::BadPath));
     }
 }
