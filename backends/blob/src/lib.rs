@@ -6,4 +6,6 @@
 //! are defined alongside their codec.
 
 pub mod dbus;
+pub mod landlock;
+pub mod limits;
 pub mod mounts;
