@@ -24,6 +24,7 @@ pub mod dbus;
 pub mod fs;
 pub mod identity;
 pub mod origin;
+pub mod seccomp;
 
 pub use beyond::Beyond;
 pub use context::Context;
