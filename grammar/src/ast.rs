@@ -87,8 +87,12 @@ pub struct Header {
     pub sdk_extensions: Vec<Spanned<String>>,
     /// Extensions and extension points (`add-extensions`, `[Extension …]` groups).
     pub extensions: Vec<Extension>,
-    /// The span of the whole header (for "missing app id" style findings).
+    /// The span of the whole header (for "missing app id" style findings). In the policy
+    /// language this is the whole `app ID { … }` block.
     pub span: Span,
+    /// Comments written before the header and among its statements (policy language
+    /// only), in source order, kept so that `fmt` does not lose them.
+    pub comments: Vec<Spanned<String>>,
 }
 
 /// An extension point or extension declared by an app or runtime.
