@@ -6,6 +6,7 @@
 //! are defined alongside their codec.
 
 pub mod dbus;
+pub mod expand;
 pub mod landlock;
 pub mod limits;
 pub mod mounts;

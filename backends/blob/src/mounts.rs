@@ -25,18 +25,23 @@
 //! | `${PCSC_SOCKET}` | `$PCSCLITE_CSOCK_NAME`, default `/run/pcscd/pcscd.comm` | never |
 //! | `${CUPS_SOCKET}` | `$CUPS_SERVER` when it is an absolute path without `:`, default `/var/run/cups/cups.sock` | never |
 //! | `${GPG_AGENT_SOCKET}` | `${XDG_RUNTIME_DIR}/gnupg/S.gpg-agent` (gpgconf's default; gpgconf is not run) | never |
+//! | `${EXTENSIONS}` | a directory holding one tree per extension, by name (`portcullis run --extensions`) | not given |
 //!
 //! An operation that holds a placeholder that cannot be expanded is **skipped** (as Flatpak
 //! skips an unconfigured user dir), except `${ENV:NAME}` in an operation that is not
 //! optional (a [`BindFlags::optional`] bind, or one under [`MountOp::When`]): that is a
-//! launch error. In [`EnvOp::Set`] an unexpandable value unsets the variable instead.
+//! launch error. In [`EnvOp::Set`] an unexpandable value unsets the variable instead. In the
+//! content of a [`MountOp::File`] with `expand`, a line holding an unexpandable placeholder
+//! is dropped. [`crate::expand`] implements these rules once for every consumer.
 //!
 //! What Flatpak decides by looking at the host (does `/dev/dri` exist, is the Wayland socket
 //! there, which entries does the runtime's `etc/` have) is decided by the executor at launch:
 //! optional binds, [`MountOp::When`] conditions and [`MountOp::BindEntries`].
 
 /// A path with launch-time placeholders (`${HOME}/.var/app/${APP_ID}`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct PathExpr(pub String);
 
@@ -53,7 +58,9 @@ impl PathExpr {
 }
 
 /// How a bind mount behaves.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct BindFlags {
     /// Read-only (recursively), like `--ro-bind`.
     pub readonly: bool,
@@ -164,6 +171,14 @@ pub enum MountOp {
         /// Read-only, devices, optional (for the binds).
         flags: BindFlags,
     },
+    /// Flatpak's export list: the inner operations are applied in the byte order of their
+    /// expanded destinations (stable), so that a parent is always mounted before its
+    /// children whatever `${HOME}` or a user dir expands to. Inner operations are binds,
+    /// directories, tmpfs, masks, symlinks or `When` around one of those.
+    Sorted {
+        /// The operations, sorted at launch.
+        ops: Vec<MountOp>,
+    },
 }
 
 /// A test on the host, evaluated by the executor at launch after placeholders are
@@ -179,6 +194,8 @@ pub enum Condition {
     IsSocket(PathExpr),
     /// The inner test does not hold.
     Not(Box<Condition>),
+    /// Every inner test holds (true when empty).
+    All(Vec<Condition>),
 }
 
 /// One step of the sandbox environment, applied in order on top of the caller's
