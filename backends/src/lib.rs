@@ -1,1 +1,2 @@
 //! Backends: IR to artifacts.
+pub mod dbus;
