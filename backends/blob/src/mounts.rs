@@ -192,6 +192,9 @@ pub enum Condition {
     IsDir(PathExpr),
     /// The path is a UNIX socket (symlinks followed), Flatpak's "has wayland" test.
     IsSocket(PathExpr),
+    /// The path itself is a symbolic link (`lstat`), Flatpak's usr-merge test for
+    /// `host-os`.
+    IsSymlink(PathExpr),
     /// The inner test does not hold.
     Not(Box<Condition>),
     /// Every inner test holds (true when empty).
