@@ -1,1 +1,3 @@
 //! The verifier.
+
+pub mod dbus;
