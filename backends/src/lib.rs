@@ -1,2 +1,3 @@
 //! Backends: IR to artifacts.
 pub mod dbus;
+pub mod landlock;

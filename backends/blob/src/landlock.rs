@@ -317,6 +317,47 @@ impl LandlockSection {
     }
 }
 
+/// What a kernel at one Landlock ABI makes of a section.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Outcome {
+    /// The ABI (0: no Landlock).
+    pub abi: u32,
+    /// Features the kernel enforces.
+    pub enforced: Vec<Feature>,
+    /// Best-effort features the kernel lacks: the launch goes on without them.
+    pub skipped: Vec<Feature>,
+    /// Required features the kernel lacks: the launch is aborted.
+    pub missing_required: Vec<Feature>,
+}
+
+impl Outcome {
+    /// Whether the launch goes on.
+    pub fn launches(&self) -> bool {
+        self.missing_required.is_empty()
+    }
+}
+
+impl LandlockSection {
+    /// What a kernel at Landlock ABI `abi` enforces of this section, and whether it
+    /// launches. The backend's ABI report and the executor's report both come from here.
+    pub fn outcome_at(&self, abi: u32) -> Outcome {
+        let mut outcome = Outcome {
+            abi,
+            ..Outcome::default()
+        };
+        for (feature, level) in self.features() {
+            if feature.since() <= abi {
+                outcome.enforced.push(feature);
+            } else if level == Requirement::Required {
+                outcome.missing_required.push(feature);
+            } else {
+                outcome.skipped.push(feature);
+            }
+        }
+        outcome
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
