@@ -6,6 +6,12 @@
 //! the IR or the kernel.
 
 pub mod ast;
+mod diagnose;
+pub mod error;
+pub mod lexical;
+mod parser;
 pub mod source;
 
+pub use error::{ParseError, ParseErrorKind};
+pub use parser::parse;
 pub use source::{SourceFile, Span, Spanned};
