@@ -1,3 +1,5 @@
 //! Backends: IR to artifacts.
+pub mod bwrap;
 pub mod dbus;
 pub mod landlock;
+pub mod mounts;

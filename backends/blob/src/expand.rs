@@ -352,6 +352,13 @@ impl Values {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("${") {
+            if start > 0 && rest.as_bytes()[start - 1] == b'$' {
+                // `$${` is the escape for a literal `${`.
+                out.push_str(&rest[..start - 1]);
+                out.push_str("${");
+                rest = &rest[start + 2..];
+                continue;
+            }
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             let Some(end) = after.find('}') else {
@@ -722,6 +729,10 @@ mod tests {
         assert_eq!(v.get("X11_SOCKET"), Some("/tmp/.X11-unix/X3"));
         assert_eq!(v.get("RUNTIME"), Some("/usr"));
         assert!(matches!(v.expand("${NOPE}"), Err(Lookup::Unknown(_))));
+        assert_eq!(
+            v.expand("a$${HOME}b$$${HOME}").unwrap(),
+            "a${HOME}b$${HOME}"
+        );
     }
 
     #[test]

@@ -27,6 +27,8 @@
 //! | `${GPG_AGENT_SOCKET}` | `${XDG_RUNTIME_DIR}/gnupg/S.gpg-agent` (gpgconf's default; gpgconf is not run) | never |
 //! | `${EXTENSIONS}` | a directory holding one tree per extension, by name (`portcullis run --extensions`) | not given |
 //!
+//! `$${` stands for a literal `${` (how a policy's own text is written into a plan).
+//!
 //! An operation that holds a placeholder that cannot be expanded is **skipped** (as Flatpak
 //! skips an unconfigured user dir), except `${ENV:NAME}` in an operation that is not
 //! optional (a [`BindFlags::optional`] bind, or one under [`MountOp::When`]): that is a
