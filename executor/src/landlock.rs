@@ -1,0 +1,239 @@
+//! The Landlock step: applies the blob's Landlock section to the calling thread.
+//!
+//! Runs after `pivot_root` (so every path is a path inside the sandbox and the `PathFd`s
+//! are opened in the new root) and before capabilities are dropped and seccomp is
+//! installed. The ruleset handles every filesystem right of ABI 5 to 7, both TCP rights
+//! when the policy has a `network` block, and both scopes, and asks the kernel for no more
+//! than it has (best effort inside the `landlock` crate). What the kernel actually
+//! enforced is then read back from the ABI the crate detected and compared with what the
+//! section requires: a required feature that is missing makes the launch fail (the caller
+//! exits 125 with [`LandlockError`]'s message); best-effort ones are only reported.
+//!
+//! A rule whose path does not exist in the sandbox, or whose plan condition does not hold,
+//! grants nothing and is skipped: that can only narrow what is allowed.
+
+use std::fmt;
+use std::fs;
+
+use landlock::{
+    Access, AccessFs, AccessNet, BitFlags, LandlockStatus, NetPort, PathBeneath, PathFd,
+    RestrictionStatus, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetError,
+    Scope, ABI,
+};
+use portcullis_blob::landlock::{fs_access, FsRule, FsTarget, LandlockSection, Outcome, Ports};
+use portcullis_blob::mounts::{Condition, PathExpr};
+
+/// What the caller knows about the launch: how to expand a placeholder path and how to
+/// test a plan condition (the same rules the mount step used).
+pub struct Host<'a> {
+    /// Expands a path; `None` when a placeholder has no value (the rule is skipped).
+    pub expand: &'a dyn Fn(&PathExpr) -> Option<String>,
+    /// Whether a plan condition holds on the host.
+    pub holds: &'a dyn Fn(&Condition) -> bool,
+}
+
+/// What was applied.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LandlockReport {
+    /// The kernel's Landlock ABI as the crate uses it (0: no Landlock).
+    pub outcome: Outcome,
+    /// `PathBeneath` rules added.
+    pub fs_rules: usize,
+    /// TCP port rules added.
+    pub port_rules: usize,
+    /// Rule paths that were skipped (missing in the sandbox, or condition false).
+    pub skipped_paths: Vec<String>,
+}
+
+impl fmt::Display for LandlockReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = |list: &[portcullis_blob::landlock::Feature]| {
+            list.iter().map(|x| x.word()).collect::<Vec<_>>().join(", ")
+        };
+        write!(f, "landlock abi {}", self.outcome.abi)?;
+        if self.outcome.enforced.is_empty() {
+            write!(f, ": nothing enforced")?;
+        } else {
+            write!(f, ": enforced {}", words(&self.outcome.enforced))?;
+        }
+        if !self.outcome.skipped.is_empty() {
+            write!(
+                f,
+                "; not enforced (best effort) {}",
+                words(&self.outcome.skipped)
+            )?;
+        }
+        write!(
+            f,
+            "; {} filesystem rules, {} port rules",
+            self.fs_rules, self.port_rules
+        )
+    }
+}
+
+/// Why the Landlock step failed; every variant aborts the launch.
+#[derive(Debug)]
+pub enum LandlockError {
+    /// The kernel lacks a feature the policy requires.
+    RequiredMissing(Outcome),
+    /// The kernel refused the ruleset.
+    Kernel(RulesetError),
+}
+
+impl fmt::Display for LandlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LandlockError::RequiredMissing(outcome) => {
+                let missing: Vec<String> = outcome
+                    .missing_required
+                    .iter()
+                    .map(|x| format!("{} (needs landlock abi {})", x.word(), x.since()))
+                    .collect();
+                write!(
+                    f,
+                    "landlock: this kernel has abi {} and lacks what the policy requires: {}",
+                    outcome.abi,
+                    missing.join(", ")
+                )
+            }
+            LandlockError::Kernel(err) => write!(f, "landlock: {err}"),
+        }
+    }
+}
+
+impl From<RulesetError> for LandlockError {
+    fn from(err: RulesetError) -> Self {
+        LandlockError::Kernel(err)
+    }
+}
+
+/// The crate's view of the kernel's ABI as a number.
+fn abi_number(status: &RestrictionStatus) -> u32 {
+    match status.landlock {
+        LandlockStatus::Available { effective_abi, .. } => effective_abi as u32,
+        _ => 0,
+    }
+}
+
+/// The `landlock` crate's flags for `fs_access` bits.
+fn fs_flags(bits: u64) -> BitFlags<AccessFs> {
+    BitFlags::<AccessFs>::from_bits_truncate(bits & fs_access::ALL)
+}
+
+fn add_path(
+    ruleset: RulesetCreated,
+    path: &str,
+    access: u64,
+    report: &mut LandlockReport,
+) -> Result<RulesetCreated, LandlockError> {
+    let Ok(meta) = fs::metadata(path) else {
+        report.skipped_paths.push(path.to_string());
+        return Ok(ruleset);
+    };
+    let bits = if meta.is_dir() {
+        access
+    } else {
+        access & fs_access::FILE_RIGHTS
+    };
+    let Ok(fd) = PathFd::new(path) else {
+        report.skipped_paths.push(path.to_string());
+        return Ok(ruleset);
+    };
+    report.fs_rules += 1;
+    Ok(ruleset.add_rule(PathBeneath::new(fd, fs_flags(bits)))?)
+}
+
+fn add_fs_rule(
+    mut ruleset: RulesetCreated,
+    rule: &FsRule,
+    host: &Host<'_>,
+    report: &mut LandlockReport,
+) -> Result<RulesetCreated, LandlockError> {
+    let (base, except) = match &rule.target {
+        FsTarget::Path { path } => (path, None),
+        FsTarget::Entries { dir, except } => (dir, Some(except)),
+    };
+    let Some(base) = (host.expand)(base) else {
+        report.skipped_paths.push(base.as_str().to_string());
+        return Ok(ruleset);
+    };
+    if rule.condition.as_ref().is_some_and(|c| !(host.holds)(c)) {
+        report.skipped_paths.push(base);
+        return Ok(ruleset);
+    }
+    match except {
+        None => add_path(ruleset, &base, rule.access, report),
+        Some(except) => {
+            let mut names: Vec<String> = match fs::read_dir(&base) {
+                Ok(entries) => entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|name| !except.contains(name))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            names.sort();
+            for name in names {
+                let path = format!("{}/{name}", base.trim_end_matches('/'));
+                ruleset = add_path(ruleset, &path, rule.access, report)?;
+            }
+            Ok(ruleset)
+        }
+    }
+}
+
+fn add_ports(
+    mut ruleset: RulesetCreated,
+    ranges: &[Ports],
+    access: AccessNet,
+    report: &mut LandlockReport,
+) -> Result<RulesetCreated, LandlockError> {
+    for range in ranges {
+        for port in range.first..=range.last {
+            ruleset = ruleset.add_rule(NetPort::new(port, access))?;
+            report.port_rules += 1;
+        }
+    }
+    Ok(ruleset)
+}
+
+/// Applies `section` to the calling thread (and, through exec, to the sandboxed command).
+pub fn apply(section: &LandlockSection, host: &Host<'_>) -> Result<LandlockReport, LandlockError> {
+    let mut report = LandlockReport::default();
+    if section.is_empty() {
+        return Ok(report);
+    }
+    let mut ruleset = Ruleset::default();
+    if section.fs.is_some() {
+        // ABI 7 adds no filesystem right over 5; newer rights are not asked for.
+        ruleset = ruleset.handle_access(AccessFs::from_all(ABI::V7))?;
+    }
+    if section.net.is_some() {
+        ruleset = ruleset.handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)?;
+    }
+    if section.scope_abstract_unix.is_some() {
+        ruleset = ruleset.scope(Scope::AbstractUnixSocket)?;
+    }
+    if section.scope_signal.is_some() {
+        ruleset = ruleset.scope(Scope::Signal)?;
+    }
+    let mut created = ruleset.create()?;
+    if let Some(fs) = &section.fs {
+        for rule in &fs.rules {
+            created = add_fs_rule(created, rule, host, &mut report)?;
+        }
+    }
+    if let Some(net) = &section.net {
+        created = add_ports(created, &net.connect, AccessNet::ConnectTcp, &mut report)?;
+        created = add_ports(created, &net.bind, AccessNet::BindTcp, &mut report)?;
+    }
+    let status = created.restrict_self()?;
+    report.outcome = section.outcome_at(abi_number(&status));
+    if !report.outcome.launches() {
+        return Err(LandlockError::RequiredMissing(report.outcome));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

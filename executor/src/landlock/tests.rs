@@ -1,0 +1,206 @@
+//! The Landlock step against the running kernel, each case on its own thread (Landlock
+//! restricts only the calling thread unless asked otherwise, so the test harness stays free).
+
+use std::io::ErrorKind;
+use std::net::{TcpListener, TcpStream};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use std::path::PathBuf;
+
+use portcullis_blob::landlock::{
+    fs_access, Feature, FsLayer, FsRule, FsTarget, LandlockSection, NetLayer, Outcome, Ports,
+    Requirement, ScopeLayer,
+};
+use portcullis_blob::mounts::{Condition, PathExpr};
+
+use super::{apply, Host, LandlockError, LandlockReport};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-ll-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("ro")).unwrap();
+    std::fs::create_dir_all(dir.join("rw")).unwrap();
+    std::fs::create_dir_all(dir.join("none")).unwrap();
+    std::fs::write(dir.join("ro/file"), b"ro").unwrap();
+    std::fs::write(dir.join("none/file"), b"none").unwrap();
+    dir
+}
+
+fn rule(path: &str, access: u64) -> FsRule {
+    FsRule {
+        target: FsTarget::Path {
+            path: PathExpr::new(path),
+        },
+        access,
+        condition: None,
+        masked: Vec::new(),
+    }
+}
+
+fn in_thread(section: LandlockSection, check: impl FnOnce(&LandlockReport) + Send + 'static) {
+    std::thread::spawn(move || {
+        let expand = |p: &PathExpr| Some(p.as_str().to_string());
+        let holds =
+            |c: &Condition| !matches!(c, Condition::Exists(p) if p.as_str() == "/nonexistent");
+        let host = Host {
+            expand: &expand,
+            holds: &holds,
+        };
+        let report = apply(&section, &host).expect("landlock applies");
+        if report.outcome.abi == 0 {
+            eprintln!("skipped: this kernel has no landlock");
+            return;
+        }
+        check(&report);
+    })
+    .join()
+    .expect("the sandboxed thread's checks hold")
+}
+
+#[test]
+fn filesystem_rules_grant_exactly_what_they_say() {
+    let dir = scratch("fs");
+    let d = dir.to_str().unwrap().to_string();
+    let section = LandlockSection {
+        fs: Some(FsLayer {
+            level: Requirement::Required,
+            rules: vec![
+                rule(&format!("{d}/ro"), fs_access::READ),
+                rule(&format!("{d}/rw"), fs_access::READ | fs_access::WRITE),
+                rule("/nonexistent/path", fs_access::READ),
+                FsRule {
+                    condition: Some(Condition::Exists(PathExpr::new("/nonexistent"))),
+                    ..rule(&format!("{d}/none"), fs_access::READ)
+                },
+            ],
+        }),
+        ..LandlockSection::default()
+    };
+    in_thread(section, move |report| {
+        assert_eq!(report.fs_rules, 2);
+        assert_eq!(
+            report.skipped_paths,
+            ["/nonexistent/path".to_string(), format!("{d}/none")]
+        );
+        assert_eq!(std::fs::read(format!("{d}/ro/file")).unwrap(), b"ro");
+        let denied = std::fs::write(format!("{d}/ro/file"), b"x").unwrap_err();
+        assert_eq!(denied.kind(), ErrorKind::PermissionDenied);
+        std::fs::write(format!("{d}/rw/new"), b"x").expect("writable rule");
+        std::fs::create_dir(format!("{d}/rw/sub")).expect("make-dir in a writable rule");
+        let hidden = std::fs::read(format!("{d}/none/file")).unwrap_err();
+        assert_eq!(hidden.kind(), ErrorKind::PermissionDenied);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn entries_rules_skip_the_excepted_names() {
+    let dir = scratch("entries");
+    let d = dir.to_str().unwrap().to_string();
+    let section = LandlockSection {
+        fs: Some(FsLayer {
+            level: Requirement::BestEffort,
+            rules: vec![FsRule {
+                target: FsTarget::Entries {
+                    dir: PathExpr::new(&d),
+                    except: vec!["none".to_string()],
+                },
+                access: fs_access::READ,
+                condition: None,
+                masked: Vec::new(),
+            }],
+        }),
+        ..LandlockSection::default()
+    };
+    in_thread(section, move |report| {
+        assert_eq!(report.fs_rules, 2, "ro and rw, not none");
+        assert!(std::fs::read(format!("{d}/ro/file")).is_ok());
+        assert!(std::fs::read(format!("{d}/none/file")).is_err());
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tcp_connect_allowlist_and_no_bind() {
+    let allowed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let allowed_port = allowed.local_addr().unwrap().port();
+    let other_port = other.local_addr().unwrap().port();
+    let section = LandlockSection {
+        net: Some(NetLayer {
+            level: Requirement::Required,
+            connect: vec![Ports {
+                first: allowed_port,
+                last: allowed_port,
+            }],
+            bind: vec![],
+        }),
+        ..LandlockSection::default()
+    };
+    in_thread(section, move |report| {
+        assert!(report.outcome.enforced.contains(&Feature::TcpPorts));
+        assert_eq!(report.port_rules, 1);
+        TcpStream::connect(("127.0.0.1", allowed_port)).expect("allowed port connects");
+        let refused = TcpStream::connect(("127.0.0.1", other_port)).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::PermissionDenied);
+        let bind = TcpListener::bind("127.0.0.1:0").unwrap_err();
+        assert_eq!(bind.kind(), ErrorKind::PermissionDenied);
+    });
+}
+
+#[test]
+fn abstract_unix_sockets_outside_the_domain_are_unreachable() {
+    let name = format!("portcullis-ll-test-{}", std::process::id());
+    let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let _listener = UnixListener::bind_addr(&addr).unwrap();
+    UnixStream::connect_addr(&addr).expect("reachable before scoping");
+    let section = LandlockSection {
+        scope_abstract_unix: Some(ScopeLayer {
+            level: Requirement::BestEffort,
+        }),
+        ..LandlockSection::default()
+    };
+    in_thread(section, move |report| {
+        if !report
+            .outcome
+            .enforced
+            .contains(&Feature::ScopeAbstractUnix)
+        {
+            eprintln!("skipped: abstract unix scoping needs landlock abi 6");
+            return;
+        }
+        let err = UnixStream::connect_addr(&addr).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+    });
+}
+
+#[test]
+fn required_features_missing_name_the_abi_they_need() {
+    let outcome = Outcome {
+        abi: 3,
+        enforced: vec![Feature::Filesystem],
+        skipped: vec![],
+        missing_required: vec![Feature::TcpPorts],
+    };
+    let message = LandlockError::RequiredMissing(outcome).to_string();
+    assert_eq!(
+        message,
+        "landlock: this kernel has abi 3 and lacks what the policy requires: tcp port rules (needs landlock abi 4)"
+    );
+}
+
+#[test]
+fn an_empty_section_changes_nothing() {
+    let expand = |p: &PathExpr| Some(p.as_str().to_string());
+    let holds = |_: &Condition| true;
+    let report = apply(
+        &LandlockSection::default(),
+        &Host {
+            expand: &expand,
+            holds: &holds,
+        },
+    )
+    .unwrap();
+    assert_eq!(report, LandlockReport::default());
+    assert!(std::fs::read_dir("/").is_ok());
+}

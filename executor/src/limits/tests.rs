@@ -1,0 +1,188 @@
+//! The limits step against the running kernel. rlimits are per process, so each case runs
+//! in a child: the test binary re-runs itself with `PORTCULLIS_LIMITS_CHILD` naming the
+//! case, the child applies the limits and probes, and the parent asserts on its exit code
+//! and output.
+
+use std::process::Command;
+
+use portcullis_blob::landlock::Requirement;
+use portcullis_blob::limits::LimitsSection;
+
+use super::{apply, LimitsError};
+
+const CHILD: &str = "PORTCULLIS_LIMITS_CHILD";
+
+/// Runs `case` in a child process; returns its stdout.
+fn run_child(case: &str) -> String {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "limits::tests::child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, case)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "child {case} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The child side: does nothing unless the parent asked for a case.
+#[test]
+fn child() {
+    let Ok(case) = std::env::var(CHILD) else {
+        return;
+    };
+    match case.as_str() {
+        "memory" => {
+            let report = apply(&LimitsSection {
+                memory: Some(256 << 20),
+                ..LimitsSection::default()
+            })
+            .unwrap();
+            println!("report: {report}");
+            let mut big: Vec<u8> = Vec::new();
+            let over = big.try_reserve_exact(512 << 20);
+            println!("over-limit allocation fails: {}", over.is_err());
+            let mut small: Vec<u8> = Vec::new();
+            println!(
+                "small allocation works: {}",
+                small.try_reserve_exact(16 << 20).is_ok()
+            );
+        }
+        "processes" => {
+            let report = apply(&LimitsSection {
+                processes: Some(8),
+                ..LimitsSection::default()
+            })
+            .unwrap();
+            println!("report: {report}");
+            // Threads count against RLIMIT_NPROC like processes; stop at the first refusal.
+            let mut started = 0;
+            let mut handles = Vec::new();
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+            for _ in 0..64 {
+                let rx = rx.clone();
+                match std::thread::Builder::new().spawn(move || {
+                    let _ = rx.lock().map(|r| r.recv());
+                }) {
+                    Ok(h) => {
+                        handles.push(h);
+                        started += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            println!("threads started under a limit of 8: {started}");
+            drop(tx);
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+        "open-files" => {
+            apply(&LimitsSection {
+                open_files: Some(16),
+                ..LimitsSection::default()
+            })
+            .unwrap();
+            let files: Vec<_> = (0..32)
+                .map_while(|_| std::fs::File::open("/dev/null").ok())
+                .collect();
+            println!("files opened under a limit of 16: {}", files.len());
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
+
+#[test]
+fn an_allocation_over_the_memory_limit_fails() {
+    let out = run_child("memory");
+    assert!(
+        out.contains("memory 268435456 (RLIMIT_AS, RLIMIT_DATA)"),
+        "{out}"
+    );
+    assert!(out.contains("over-limit allocation fails: true"), "{out}");
+    assert!(out.contains("small allocation works: true"), "{out}");
+}
+
+#[test]
+fn process_creation_stops_at_the_limit() {
+    let out = run_child("processes");
+    let started: usize = out
+        .lines()
+        .find_map(|l| {
+            l.split_once("threads started under a limit of 8: ")
+                .map(|(_, n)| n)
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count in {out}"));
+    // The test process is root in the initial namespace here, which the kernel exempts
+    // from RLIMIT_NPROC; under the executor's user namespace it is not. Either way the
+    // limit must be set, and when it binds, fewer than 8 threads start.
+    assert!(out.contains("processes 8 (RLIMIT_NPROC"), "{out}");
+    if !is_exempt() {
+        assert!(started < 8, "{started} threads started");
+    }
+}
+
+/// Whether this process is exempt from `RLIMIT_NPROC` (capable in the initial namespace).
+fn is_exempt() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0);
+    let in_initial_ns = std::fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"]);
+    // CAP_SYS_ADMIN is bit 21, CAP_SYS_RESOURCE bit 24.
+    in_initial_ns && caps & ((1 << 21) | (1 << 24)) != 0
+}
+
+#[test]
+fn open_files_stop_at_the_limit() {
+    let out = run_child("open-files");
+    let opened: usize = out
+        .lines()
+        .find_map(|l| {
+            l.split_once("files opened under a limit of 16: ")
+                .map(|(_, n)| n)
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count in {out}"));
+    assert!(opened < 16, "{opened}");
+}
+
+#[test]
+fn a_required_cpu_share_aborts_and_a_best_effort_one_is_reported() {
+    let required = LimitsSection {
+        level: Requirement::Required,
+        cpu_share: Some(50),
+        ..LimitsSection::default()
+    };
+    let err: LimitsError = apply(&required).unwrap_err();
+    assert_eq!(err.name, "cpu-share");
+    assert!(err
+        .to_string()
+        .starts_with("limits: `cpu-share` is required and could not be applied"));
+    let best = LimitsSection {
+        cpu_share: Some(50),
+        ..required
+    };
+    let best = LimitsSection {
+        level: Requirement::BestEffort,
+        ..best
+    };
+    let report = apply(&best).unwrap();
+    assert!(
+        report.to_string().contains("cpu-share 50 not applied"),
+        "{report}"
+    );
+}
