@@ -1,3 +1,7 @@
 //! The verifier.
 
 pub mod dbus;
+pub mod lint;
+pub mod severity;
+
+pub use severity::Severity;
