@@ -3,3 +3,4 @@ pub mod bwrap;
 pub mod dbus;
 pub mod landlock;
 pub mod mounts;
+pub mod seccomp;

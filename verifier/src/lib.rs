@@ -1,5 +1,6 @@
 //! The verifier.
 
+pub mod bpf;
 pub mod dbus;
 pub mod lint;
 pub mod severity;
