@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one command that passes the tests on a fresh Debian machine:
+#   installs what the tests use for real (bubblewrap, xdg-dbus-proxy, dbus, apparmor's parser),
+#   checks formatting and lints, builds the binaries, and runs the whole suite.
+# Usage: scripts/test.sh            (as root, or with sudo available for apt-get)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=(bubblewrap xdg-dbus-proxy dbus dbus-bin apparmor util-linux iproute2 python3)
+missing=()
+for pkg in "${need_pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== building binaries"
+cargo build --workspace --bins
+echo "== cargo test"
+cargo test --workspace --no-fail-fast
