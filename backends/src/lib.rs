@@ -1,4 +1,5 @@
 //! Backends: IR to artifacts.
+pub mod apparmor;
 pub mod bwrap;
 pub mod dbus;
 pub mod landlock;
