@@ -3,5 +3,6 @@ pub mod apparmor;
 pub mod bwrap;
 pub mod dbus;
 pub mod landlock;
+pub mod limits;
 pub mod mounts;
 pub mod seccomp;
