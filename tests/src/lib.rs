@@ -1,1 +1,4 @@
 //! Shared test helpers.
+
+pub mod dbus_bus;
+pub mod dbus_wire;

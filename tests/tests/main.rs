@@ -1,1 +1,6 @@
 //! Integration tests.
+mod dbus;
+mod audit;
+mod seccomp;
+mod mounts;
+mod corpus;
