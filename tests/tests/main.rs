@@ -1,6 +1,2 @@
 //! Integration tests.
 mod dbus;
-mod audit;
-mod seccomp;
-mod mounts;
-mod corpus;
