@@ -2,6 +2,11 @@
 //! The rest of the executor stays safe code.
 #![allow(unsafe_code)]
 
+pub mod fs;
+pub mod mount;
+pub mod process;
+pub mod secure;
+
 /// A resource the executor limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resource {

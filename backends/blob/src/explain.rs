@@ -78,7 +78,8 @@ fn condition(c: &Condition) -> String {
     }
 }
 
-fn mount_line(op: &MountOp) -> String {
+/// One plan operation on one line.
+pub fn mount_line(op: &MountOp) -> String {
     match op {
         MountOp::Tmpfs { dest, mode } => format!("tmpfs      {} mode {mode:o}", dest.as_str()),
         MountOp::Dir { dest, mode } => format!("dir        {} mode {mode:o}", dest.as_str()),

@@ -1,0 +1,102 @@
+//! The command line, parsed by hand:
+//!
+//! ```text
+//! portcullis-exec [--runtime DIR] [--app DIR] [--extensions DIR] BLOB -- CMD [ARG...]
+//! ```
+//!
+//! `--runtime` is the tree mounted at `/usr` (`${RUNTIME}`, default the host's `/usr`),
+//! `--app` the tree mounted at `/app` (`${APP}`; without it operations that use `${APP}`
+//! are skipped), `--extensions` the directory of extension trees. The `--` before the
+//! command is required, so a command can never be taken for an option.
+
+/// What the executor was asked to do.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Args {
+    /// The blob file.
+    pub blob: String,
+    /// `--runtime DIR`.
+    pub runtime: Option<String>,
+    /// `--app DIR`.
+    pub app: Option<String>,
+    /// `--extensions DIR`.
+    pub extensions: Option<String>,
+    /// The command and its arguments.
+    pub command: Vec<String>,
+}
+
+/// The usage line printed on errors.
+pub const USAGE: &str =
+    "usage: portcullis-exec [--runtime DIR] [--app DIR] [--extensions DIR] BLOB -- CMD [ARG...]";
+
+/// Parses the arguments after the program name.
+pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut runtime = None;
+    let mut app = None;
+    let mut extensions = None;
+    let mut blob = None;
+    while let Some(arg) = args.next() {
+        let slot = match arg.as_str() {
+            "--runtime" => &mut runtime,
+            "--app" => &mut app,
+            "--extensions" => &mut extensions,
+            "--" => break,
+            _ if arg.starts_with('-') && blob.is_none() => {
+                return Err(format!("unknown option `{arg}`"));
+            }
+            _ if blob.is_none() => {
+                blob = Some(arg);
+                continue;
+            }
+            _ => return Err(format!("unexpected `{arg}` (the command follows `--`)")),
+        };
+        let value = args
+            .next()
+            .ok_or_else(|| format!("`{arg}` needs a directory"))?;
+        *slot = Some(value);
+    }
+    let blob = blob.ok_or("no blob given")?;
+    let command: Vec<String> = args.collect();
+    if command.is_empty() {
+        return Err("no command given after `--`".to_string());
+    }
+    Ok(Args {
+        blob,
+        runtime,
+        app,
+        extensions,
+        command,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(words: &[&str]) -> Result<Args, String> {
+        parse(words.iter().map(|w| w.to_string()))
+    }
+
+    #[test]
+    fn options_blob_and_command() {
+        let args = parse_words(&["--runtime", "/rt", "b.blob", "--", "sh", "-c", "--x"]).unwrap();
+        assert_eq!(args.blob, "b.blob");
+        assert_eq!(args.runtime.as_deref(), Some("/rt"));
+        assert_eq!(args.app, None);
+        assert_eq!(args.command, ["sh", "-c", "--x"]);
+    }
+
+    #[test]
+    fn refuses_incomplete_lines() {
+        assert!(parse_words(&["b.blob"]).unwrap_err().contains("no command"));
+        assert!(parse_words(&["--", "true"])
+            .unwrap_err()
+            .contains("no blob"));
+        assert!(parse_words(&["--bogus", "b", "--", "true"]).is_err());
+        assert!(parse_words(&["b", "true"])
+            .unwrap_err()
+            .contains("follows `--`"));
+        assert!(parse_words(&["b", "--app"])
+            .unwrap_err()
+            .contains("needs a directory"));
+    }
+}
