@@ -1,0 +1,214 @@
+//! The compiler driver: any input to a checked [`Policy`], with every diagnostic.
+//!
+//! `compile` detects the form, parses or imports the text, lowers the document (resolving
+//! includes relative to the including file, then in the repository's `policies/`
+//! directory), runs the document-wide checks and returns the policy when no error was
+//! found.
+
+use std::path::{Path, PathBuf};
+
+use portcullis_ir::{Beyond, Context, Policy};
+use portcullis_syntax::ast::{Document, ItemKind};
+use portcullis_syntax::{SourceFile, Spanned};
+
+use crate::check::conflicts;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, DiagnosticsExt};
+use crate::import::{self, Form};
+use crate::lower::{identity, Includes, Lowering};
+
+/// How deep includes may nest.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Compiler options.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Where stock fragments live (the repository's `policies/`); searched for includes
+    /// after the including file's directory.
+    pub policies_dir: Option<PathBuf>,
+    /// Force a form instead of detecting it.
+    pub form: Option<Form>,
+}
+
+/// What compiling one input gives.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The input's form.
+    pub form: Form,
+    /// The document as read (empty when it could not be read).
+    pub document: Document,
+    /// The policy, present when there is no error.
+    pub policy: Option<Policy>,
+    /// Every finding, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// Whether an error makes the input invalid (exit 2).
+    pub fn is_invalid(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_invalid_input)
+    }
+}
+
+/// Reads a document in any form: the policy language through the syntax crate, the rest
+/// through the importers.
+pub fn read(file: &SourceFile, form: Form) -> (Document, Vec<Diagnostic>) {
+    if form == Form::Policy {
+        return match parse_policy(file) {
+            Ok(document) => (document, Vec::new()),
+            Err(diags) => (import::empty_document(form.input_kind()), diags),
+        };
+    }
+    let imported = import::import(file, form);
+    (imported.document, imported.diagnostics)
+}
+
+fn parse_policy(file: &SourceFile) -> Result<Document, Vec<Diagnostic>> {
+    Err(vec![Diagnostic::error(
+        Code::SyntaxError,
+        "the policy-language parser is not in this build yet",
+    )
+    .in_file(file)])
+}
+
+/// Compiles one input.
+pub fn compile(file: &SourceFile, options: &Options) -> Compiled {
+    let form = options.form.unwrap_or_else(|| import::detect(file));
+    let (document, mut diagnostics) = read(file, form);
+    if diagnostics.has_errors() {
+        return Compiled {
+            form,
+            document,
+            policy: None,
+            diagnostics,
+        };
+    }
+    let mut session = Session {
+        options,
+        sources: vec![file.name.to_string()],
+        stack: vec![canonical(&file.name)],
+    };
+    let mut lowering = Lowering::new(file, 0);
+    let identity = identity::lower(&mut lowering, document.header.as_ref(), document.input);
+    lowering.items(&document.items, &mut session);
+    let findings = conflicts::check(&lowering.facts, &lowering.context);
+    diagnostics.append(&mut lowering.diags);
+    diagnostics.extend(findings.into_iter().map(|d| d.in_file(file)));
+    let policy = (!diagnostics.has_errors()).then_some(Policy {
+        identity,
+        context: lowering.context,
+        beyond: lowering.beyond,
+        sources: session.sources,
+    });
+    Compiled {
+        form,
+        document,
+        policy,
+        diagnostics,
+    }
+}
+
+struct Session<'a> {
+    options: &'a Options,
+    sources: Vec<String>,
+    stack: Vec<PathBuf>,
+}
+
+fn canonical(name: &str) -> PathBuf {
+    std::fs::canonicalize(name).unwrap_or_else(|_| PathBuf::from(name))
+}
+
+impl Session<'_> {
+    fn resolve(&self, path: &str, from: &SourceFile) -> Option<PathBuf> {
+        let relative = Path::new(path);
+        let mut candidates = Vec::new();
+        if relative.is_absolute() {
+            candidates.push(relative.to_path_buf());
+        } else {
+            let base = Path::new(&*from.name).parent().unwrap_or(Path::new("."));
+            candidates.push(base.join(relative));
+            if let Some(dir) = &self.options.policies_dir {
+                candidates.push(dir.join(relative));
+            }
+        }
+        candidates.into_iter().find(|c| c.is_file())
+    }
+}
+
+impl Includes for Session<'_> {
+    fn include(
+        &mut self,
+        path: &Spanned<String>,
+        from: &SourceFile,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(Context, Beyond)> {
+        let fail = |message: String, help: &str| {
+            Diagnostic::error(Code::InvalidInclude, message)
+                .with_label(path.span, "included here")
+                .with_help(help.to_string())
+                .in_file(from)
+        };
+        let Some(resolved) = self.resolve(&path.value, from) else {
+            diags.push(fail(
+                format!("cannot find `{}` to include", path.value),
+                "includes are looked up next to the including file, then in the policies directory",
+            ));
+            return None;
+        };
+        let canonical_path = canonical(&resolved.to_string_lossy());
+        if self.stack.contains(&canonical_path) {
+            diags.push(fail(
+                format!("`{}` includes itself", path.value),
+                "remove the cycle",
+            ));
+            return None;
+        }
+        if self.stack.len() > MAX_INCLUDE_DEPTH {
+            diags.push(fail(
+                "includes nest too deeply".into(),
+                "flatten the includes",
+            ));
+            return None;
+        }
+        let text = match std::fs::read(&resolved).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => {
+                diags.push(fail(
+                    format!("`{}` is not UTF-8 text", path.value),
+                    "include policy-language files",
+                ));
+                return None;
+            }
+            Err(err) => {
+                diags.push(fail(
+                    format!("cannot read `{}`: {err}", path.value),
+                    "check the path",
+                ));
+                return None;
+            }
+        };
+        let file = SourceFile::new(resolved.to_string_lossy().to_string(), text);
+        let form = import::detect(&file);
+        let (document, mut read_diags) = read(&file, form);
+        let failed = read_diags.has_errors();
+        diags.append(&mut read_diags);
+        if failed {
+            return None;
+        }
+        let source = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
+        self.sources.push(file.name.to_string());
+        self.stack.push(canonical_path);
+        let mut lowering = Lowering::new(&file, source);
+        let nested: Vec<_> = document
+            .items
+            .iter()
+            .filter(|i| !matches!(i.kind, ItemKind::Include { .. }) || form == Form::Policy)
+            .cloned()
+            .collect();
+        lowering.items(&nested, self);
+        self.stack.pop();
+        let failed = lowering.diags.has_errors();
+        diags.append(&mut lowering.diags);
+        (!failed).then_some((lowering.context, lowering.beyond))
+    }
+}

@@ -1,0 +1,236 @@
+//! Lowering of what portcullis adds beyond Flatpak: TCP port rules, resource limits,
+//! single device nodes, fine-grained D-Bus rules and requirement levels.
+
+use portcullis_ir::beyond::{
+    BusRule, BusRuleKind, DeviceNode, Level, Limit, NetworkRules, PortRange,
+};
+use portcullis_ir::dbus::{self, BusName};
+use portcullis_ir::{Beyond, Origin};
+use portcullis_syntax::ast::{Bus, Item, ItemKind, RequirementWord};
+
+use super::Lowering;
+use crate::check::values;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+
+/// Merges an included fragment's layers: lists are appended, set limits and port rules
+/// override, requirements are taken from the fragment only where it is stricter.
+pub fn merge(base: &mut Beyond, upper: Beyond) {
+    if let Some(upper_net) = upper.network {
+        let net = base.network.get_or_insert_with(|| NetworkRules {
+            origin: upper_net.origin,
+            ..NetworkRules::default()
+        });
+        net.connect.extend(upper_net.connect);
+        net.bind.extend(upper_net.bind);
+    }
+    let limits = &mut base.limits;
+    let up = upper.limits;
+    limits.memory = up.memory.or(limits.memory);
+    limits.processes = up.processes.or(limits.processes);
+    limits.open_files = up.open_files.or(limits.open_files);
+    limits.cpu_time = up.cpu_time.or(limits.cpu_time);
+    limits.cpu_share = up.cpu_share.or(limits.cpu_share);
+    base.deny.extend(upper.deny);
+    base.device_nodes.extend(upper.device_nodes);
+    base.bus_rules.extend(upper.bus_rules);
+    let (r, u) = (&mut base.requirements, upper.requirements);
+    r.landlock = r.landlock.max(u.landlock);
+    r.landlock_network = r.landlock_network.max(u.landlock_network);
+    r.scope_abstract_unix = r.scope_abstract_unix.max(u.scope_abstract_unix);
+    r.scope_signal = r.scope_signal.max(u.scope_signal);
+    r.limits = r.limits.max(u.limits);
+}
+
+fn invalid(
+    lowering: &mut Lowering<'_>,
+    span: portcullis_syntax::Span,
+    message: String,
+    help: &str,
+) {
+    lowering.push(
+        Diagnostic::error(Code::InvalidValue, message)
+            .with_label(span, "cannot be read")
+            .with_help(help.to_string()),
+    );
+}
+
+/// Lowers one beyond-Flatpak statement.
+pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
+    match &item.kind {
+        ItemKind::NetworkRule { direction, ports } => {
+            let ranges: Vec<PortRange> = ports
+                .iter()
+                .map(|p| PortRange {
+                    first: p.value.0,
+                    last: p.value.1,
+                })
+                .collect();
+            if let Some(bad) = ports.iter().find(|p| p.value.0 > p.value.1) {
+                invalid(
+                    lowering,
+                    bad.span,
+                    format!(
+                        "the port range `{}-{}` is reversed",
+                        bad.value.0, bad.value.1
+                    ),
+                    "write the lower port first",
+                );
+                return;
+            }
+            let net = lowering.beyond.network.get_or_insert_with(|| NetworkRules {
+                origin,
+                ..NetworkRules::default()
+            });
+            match direction.value.as_str() {
+                "connect" => net.connect.extend(ranges),
+                "bind" => net.bind.extend(ranges),
+                other => {
+                    let message = format!("unknown network direction `{other}`");
+                    invalid(lowering, direction.span, message, "use `connect` or `bind`");
+                }
+            }
+        }
+        ItemKind::Limit { name, value } => {
+            let parsed = match name.value.as_str() {
+                "memory" => values::parse_size(&value.value),
+                "processes" | "open-files" => value.value.parse::<u64>().ok(),
+                "cpu-time" => values::parse_seconds(&value.value),
+                "cpu-share" => value
+                    .value
+                    .trim_end_matches('%')
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|v| *v > 0),
+                other => {
+                    let message = format!("unknown limit `{other}`");
+                    invalid(
+                        lowering,
+                        name.span,
+                        message,
+                        "limits are memory, processes, open-files, cpu-time and cpu-share",
+                    );
+                    return;
+                }
+            };
+            let Some(parsed) = parsed.filter(|v| *v > 0) else {
+                let message = format!("`{}` is not a valid {} limit", value.value, name.value);
+                invalid(
+                    lowering,
+                    value.span,
+                    message,
+                    "sizes take K, M, G or T; times take s, m or h; counts are plain numbers",
+                );
+                return;
+            };
+            let limit = Some(Limit {
+                value: parsed,
+                origin,
+            });
+            let limits = &mut lowering.beyond.limits;
+            match name.value.as_str() {
+                "memory" => limits.memory = limit,
+                "processes" => limits.processes = limit,
+                "open-files" => limits.open_files = limit,
+                "cpu-time" => limits.cpu_time = limit,
+                _ => limits.cpu_share = limit,
+            }
+        }
+        ItemKind::DeviceNode { path } => {
+            let (node, writable) = match path.value.rsplit_once(':') {
+                Some((p, "ro")) => (p, false),
+                Some((p, "rw")) => (p, true),
+                _ => (path.value.as_str(), true),
+            };
+            let clean = node.starts_with("/dev/")
+                && node.len() > 5
+                && !node.split('/').any(|c| c == ".." || c == ".");
+            if !clean {
+                let message = format!("`{}` is not a device node path", path.value);
+                invalid(
+                    lowering,
+                    path.span,
+                    message,
+                    "name a node under /dev, such as `/dev/ttyUSB0:ro`",
+                );
+                return;
+            }
+            lowering.beyond.device_nodes.push(DeviceNode {
+                path: node.to_string(),
+                writable,
+                origin,
+            });
+        }
+        ItemKind::BusRule {
+            bus,
+            broadcast,
+            raw,
+        } => {
+            let (name, rule) = raw
+                .value
+                .split_once('=')
+                .unwrap_or((raw.value.as_str(), ""));
+            let name = match BusName::new(name) {
+                Ok(name) => name,
+                Err(err) => {
+                    lowering.push(
+                        Diagnostic::error(
+                            Code::InvalidBusName,
+                            format!("invalid D-Bus name `{name}`: {err}"),
+                        )
+                        .with_label(raw.span, "refused by xdg-dbus-proxy")
+                        .with_help("write `NAME=[METHOD][@PATH]`"),
+                    );
+                    return;
+                }
+            };
+            if let Err(err) = dbus::validate_rule(rule) {
+                let message = format!("invalid D-Bus rule `{rule}`: {err:?}");
+                invalid(
+                    lowering,
+                    raw.span,
+                    message,
+                    "a rule is `[*|iface.*|iface.Member][@/path[/*]]`",
+                );
+                return;
+            }
+            let bus = match bus {
+                Bus::Session => dbus::Bus::Session,
+                Bus::System => dbus::Bus::System,
+                Bus::Accessibility => dbus::Bus::Accessibility,
+            };
+            lowering.beyond.bus_rules.push(BusRule {
+                bus,
+                name,
+                kind: if *broadcast {
+                    BusRuleKind::Broadcast
+                } else {
+                    BusRuleKind::Call
+                },
+                rule: rule.to_string(),
+                origin,
+            });
+        }
+        ItemKind::Require { feature, level } => {
+            let level = match level {
+                RequirementWord::BestEffort => Level::BestEffort,
+                RequirementWord::Required => Level::Required,
+            };
+            let r = &mut lowering.beyond.requirements;
+            let slot = match feature.value.as_str() {
+                "landlock" => &mut r.landlock,
+                "landlock-network" => &mut r.landlock_network,
+                "scope-abstract-unix" => &mut r.scope_abstract_unix,
+                "scope-signal" => &mut r.scope_signal,
+                "limits" => &mut r.limits,
+                other => {
+                    let message = format!("unknown requirement `{other}`");
+                    invalid(lowering, feature.span, message, "requirements are landlock, landlock-network, scope-abstract-unix, scope-signal and limits");
+                    return;
+                }
+            };
+            *slot = level;
+        }
+        _ => {}
+    }
+}
