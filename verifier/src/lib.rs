@@ -3,6 +3,7 @@
 pub mod bpf;
 pub mod dbus;
 pub mod lint;
+pub mod risk;
 pub mod severity;
 
 pub use severity::Severity;
