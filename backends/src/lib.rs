@@ -1,5 +1,6 @@
 //! Backends: IR to artifacts.
 pub mod apparmor;
+pub mod bundle;
 pub mod bwrap;
 pub mod dbus;
 pub mod landlock;
