@@ -2,6 +2,7 @@
 
 pub mod bpf;
 pub mod dbus;
+pub mod diff;
 pub mod lint;
 pub mod risk;
 pub mod severity;
