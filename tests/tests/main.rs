@@ -1,3 +1,4 @@
 //! Integration tests.
 mod dbus;
+mod seccomp;
 mod corpus;

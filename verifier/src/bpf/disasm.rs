@@ -121,11 +121,18 @@ pub fn disassemble(program: &[Insn]) -> String {
                 let note = match (here_a, here_pin) {
                     (Known::Field(Field::Arch), _) => arch_name(k),
                     (Known::Field(Field::Nr), Pinned::Token(token)) => {
+                        let relation = match op::operation(code) {
+                            op::JEQ => "==",
+                            op::JGT => ">",
+                            op::JGE => ">=",
+                            _ => "&",
+                        };
                         match Arch::from_audit(token).and_then(|arch| arch.syscall_name(k)) {
-                            Some(name) => name.to_string(),
+                            Some(name) => format!("nr {relation} {name}"),
                             None => String::new(),
                         }
                     }
+                    (Known::Field(field @ Field::Arg(..)), _) => field_name(field),
                     _ => String::new(),
                 };
                 (format!("{name:<4} #{k:#x} {t:04} {f:04}"), note)
