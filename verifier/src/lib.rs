@@ -1,8 +1,8 @@
 //! The verifier.
 
 pub mod bpf;
+pub mod consistency;
 pub mod dbus;
-pub mod diff;
 pub mod lint;
 pub mod risk;
 pub mod severity;
