@@ -2,3 +2,4 @@
 mod dbus;
 mod seccomp;
 mod corpus;
+mod mounts;

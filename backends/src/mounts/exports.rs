@@ -222,7 +222,9 @@ fn entries(policy: &Policy, warnings: &mut Vec<Warning>) -> BTreeMap<String, Kin
     add("${HOME}/.local/share/flatpak".to_string(), Kind::Hide);
     add("${HOME}/.var/app".to_string(), Kind::Hide);
     add(APP_DIR.to_string(), Kind::Rw);
-    let home = ctx.fs_mode(&FsKey::Home).max(ctx.fs_mode(&FsKey::Host));
+    // `host` exposes the home directory through `/home`; Flatpak adds `$HOME` itself only
+    // for `home` (the oracle's filesystem-host case keeps `--dir $HOME`).
+    let home = ctx.fs_mode(&FsKey::Home);
     if home > FsMode::None {
         add("${HOME}".to_string(), kind_of(home));
     }
