@@ -22,9 +22,12 @@ pub(crate) fn from_pest(file: &SourceFile, err: &pest::error::Error<Rule>) -> Pa
         pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
-    let scan = scan(text);
+    let whole = scan(text);
 
-    if let Some(start) = scan.unclosed_string.filter(|s| *s <= pos || same_line(text, *s, pos)) {
+    if let Some(start) = whole
+        .unclosed_string
+        .filter(|s| *s <= pos || same_line(text, *s, pos))
+    {
         let end = line_end(text, start);
         return ParseError::new(
             file,
@@ -35,7 +38,7 @@ pub(crate) fn from_pest(file: &SourceFile, err: &pest::error::Error<Rule>) -> Pa
             "close it with `\"` on the same line; write a line break inside quotes as `\\n`",
         );
     }
-    if let Some(brace) = scan.stray_close.filter(|b| *b <= pos) {
+    if let Some(brace) = whole.stray_close.filter(|b| *b <= pos) {
         return ParseError::new(
             file,
             ParseErrorKind::StrayBrace,
@@ -46,7 +49,7 @@ pub(crate) fn from_pest(file: &SourceFile, err: &pest::error::Error<Rule>) -> Pa
         );
     }
     let rest_is_blank = text[pos..].chars().all(char::is_whitespace);
-    if let Some(&(open, word_start)) = scan.open_blocks.last().filter(|_| rest_is_blank) {
+    if let Some(&(open, word_start)) = whole.open_blocks.last().filter(|_| rest_is_blank) {
         let word = word_at(text, word_start);
         let end = text.trim_end().len();
         return ParseError::new(
@@ -57,16 +60,29 @@ pub(crate) fn from_pest(file: &SourceFile, err: &pest::error::Error<Rule>) -> Pa
             "the file ends here",
             format!("add `}}` after the last statement of the `{word}` block"),
         )
-        .with_related(Span::new(word_start, open + 1), format!("the `{word}` block opens here"));
+        .with_related(
+            Span::new(word_start, open + 1),
+            format!("the `{word}` block opens here"),
+        );
     }
 
     let found = Span::new(pos, token_end(text, pos));
     let found_text = describe_found(text, found);
     let before = previous_token(text, pos);
-    let statement = statement_word(text, pos);
+    // The blocks open at `pos`, innermost last, and the statement being written there
+    // (inside `limits { … }` the statement is the block's).
+    let open_at = scan(&text[..pos]).open_blocks;
+    let enclosing = open_at
+        .last()
+        .map(|(_, word_start)| word_at(text, *word_start));
+    let statement = match (statement_word(text, pos), &enclosing) {
+        (_, Some(block)) if block == "limits" || block == "network" => block.clone(),
+        (word, _) => word,
+    };
     let has = |rule: Rule| positives.contains(&rule);
 
-    if has(Rule::value_list) || has(Rule::filesystem_entry) || has(Rule::quoted) || has(Rule::bare) {
+    if has(Rule::value_list) || has(Rule::filesystem_entry) || has(Rule::quoted) || has(Rule::bare)
+    {
         let after = before.clone().unwrap_or_else(|| statement.clone());
         return ParseError::new(
             file,
@@ -118,8 +134,7 @@ pub(crate) fn from_pest(file: &SourceFile, err: &pest::error::Error<Rule>) -> Pa
             format!("write `{statement} ID {{`, the statements, then `}}`"),
         );
     }
-    if let Some(block) = scan.open_blocks.iter().rev().find(|(open, _)| *open < pos) {
-        let word = word_at(text, block.1);
+    if let Some(word) = enclosing {
         return ParseError::new(
             file,
             ParseErrorKind::Unexpected,
@@ -260,12 +275,13 @@ fn describe_found(text: &str, found: Span) -> String {
     }
 }
 
-/// The token just before `pos` on the same line: a bare word or a punctuation mark.
+/// The token just before `pos` on the same line (or a `,` ending an earlier line): a bare
+/// word or a punctuation mark.
 fn previous_token(text: &str, pos: usize) -> Option<String> {
     let before = text[..pos].trim_end_matches([' ', '\t']);
     let last = before.chars().last()?;
     if last == '\n' || last == '\r' {
-        return None;
+        return before.trim_end().ends_with(',').then(|| ",".to_string());
     }
     if !is_bare_char(last) {
         return Some(last.to_string());
@@ -281,8 +297,17 @@ fn previous_token(text: &str, pos: usize) -> Option<String> {
 
 /// The first word of the statement that `pos` is in.
 fn statement_word(text: &str, pos: usize) -> String {
-    let before = &text[..pos];
-    let start = before.rfind(['\n', ';', '{', '}']).map_or(0, |i| i + 1);
+    // Walk back to the last separator; a line break after a `,` continues the statement.
+    let mut end = pos;
+    let start = loop {
+        match text[..end].rfind(['\n', ';', '{', '}']) {
+            Some(i) if text.as_bytes()[i] == b'\n' && text[..i].trim_end().ends_with(',') => {
+                end = i
+            }
+            Some(i) => break i + 1,
+            None => break 0,
+        }
+    };
     let start = skip_blank(text, start);
     if start >= pos {
         // `pos` is at the start of its statement: look at the previous line's statement.

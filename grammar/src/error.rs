@@ -56,22 +56,22 @@ impl ParseErrorKind {
 
 /// A policy file that could not be parsed.
 #[derive(Debug, thiserror::Error)]
-#[error("{message}")]
+#[error("{}", details.message)]
 pub struct ParseError {
     /// What kind of error (the stable code).
     pub kind: ParseErrorKind,
-    /// The one-line message.
-    pub message: String,
     /// Where it went wrong.
     pub span: Span,
-    /// The text of the label on `span`.
-    pub label: String,
-    /// What to do about it.
-    pub help: String,
-    /// A second place worth pointing at (the block a `}` is missing for, the first
-    /// `runtime` when a second one is given).
-    pub related: Option<(Span, String)>,
-    /// The file, for rendering.
+    /// The words and the source for rendering, boxed to keep `Result`s small.
+    details: Box<Details>,
+}
+
+#[derive(Debug)]
+struct Details {
+    message: String,
+    label: String,
+    help: String,
+    related: Option<(Span, String)>,
     source_code: miette::NamedSource<String>,
     /// `portcullis::parse::<kind>`, kept so that `code()` can lend it out.
     code: String,
@@ -89,42 +89,68 @@ impl ParseError {
     ) -> Self {
         ParseError {
             kind,
-            message: message.into(),
             span,
-            label: label.into(),
-            help: help.into(),
-            related: None,
-            source_code: file.named_source(),
-            code: format!("portcullis::parse::{}", kind.code()),
+            details: Box::new(Details {
+                message: message.into(),
+                label: label.into(),
+                help: help.into(),
+                related: None,
+                source_code: file.named_source(),
+                code: format!("portcullis::parse::{}", kind.code()),
+            }),
         }
     }
 
     /// The same error with a second labelled place.
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
-        self.related = Some((span, label.into()));
+        self.details.related = Some((span, label.into()));
         self
+    }
+
+    /// The one-line message.
+    pub fn message(&self) -> &str {
+        &self.details.message
+    }
+
+    /// The text of the label on [`ParseError::span`].
+    pub fn label(&self) -> &str {
+        &self.details.label
+    }
+
+    /// What to do about it.
+    pub fn help_text(&self) -> &str {
+        &self.details.help
+    }
+
+    /// A second place worth pointing at (the opening of a block a `}` is missing for, the
+    /// first `runtime` when a second one is given).
+    pub fn related(&self) -> Option<(Span, &str)> {
+        self.details
+            .related
+            .as_ref()
+            .map(|(span, label)| (*span, label.as_str()))
     }
 }
 
 impl miette::Diagnostic for ParseError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.code))
+        Some(Box::new(&self.details.code))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.help))
+        Some(Box::new(&self.details.help))
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source_code)
+        Some(&self.details.source_code)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let primary = miette::LabeledSpan::new_primary_with_span(
-            Some(self.label.clone()),
+            Some(self.details.label.clone()),
             miette::SourceSpan::from(self.span),
         );
-        let related = self.related.as_ref().map(|(span, label)| {
+        let related = self.details.related.as_ref().map(|(span, label)| {
             miette::LabeledSpan::new_with_span(Some(label.clone()), miette::SourceSpan::from(*span))
         });
         Some(Box::new(std::iter::once(primary).chain(related)))

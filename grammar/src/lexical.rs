@@ -100,7 +100,10 @@ pub fn unquote(inner: &str) -> Result<String, BadEscape> {
                         }
                     }
                     None => {
-                        let len = rest.find('}').map_or(2, |end| end + 3).min(inner.len() - idx);
+                        let len = rest
+                            .find('}')
+                            .map_or(2, |end| end + 3)
+                            .min(inner.len() - idx);
                         return Err(BadEscape { offset: idx, len });
                     }
                 }
@@ -177,7 +180,16 @@ mod tests {
 
     #[test]
     fn quote_then_unquote_is_identity() {
-        for s in ["", "a b", "x\"y", "back\\slash", "nl\nx", "\u{1}", "é ü", "a\\:b"] {
+        for s in [
+            "",
+            "a b",
+            "x\"y",
+            "back\\slash",
+            "nl\nx",
+            "\u{1}",
+            "é ü",
+            "a\\:b",
+        ] {
             let q = quote(s);
             assert_eq!(unquote(&q[1..q.len() - 1]).as_deref(), Ok(s));
         }
@@ -198,10 +210,7 @@ mod tests {
     #[test]
     fn unicode_escape() {
         assert_eq!(unquote("\\u{e9}x").as_deref(), Ok("éx"));
-        assert_eq!(
-            unquote("a\\u{zz}"),
-            Err(BadEscape { offset: 1, len: 6 })
-        );
+        assert_eq!(unquote("a\\u{zz}"), Err(BadEscape { offset: 1, len: 6 }));
         assert_eq!(unquote("a\\q"), Err(BadEscape { offset: 1, len: 2 }));
     }
 }

@@ -10,8 +10,10 @@ mod diagnose;
 pub mod error;
 pub mod lexical;
 mod parser;
+pub mod print;
 pub mod source;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use parser::parse;
+pub use print::print;
 pub use source::{SourceFile, Span, Spanned};

@@ -130,7 +130,10 @@ impl<'f> Builder<'f> {
         let kind_word = kind_pair.as_str().to_string();
         let head = span_of(&kind_pair);
         if self.inside_block {
-            let outer = self.block.as_ref().map_or("app".to_string(), |b| b.0.clone());
+            let outer = self
+                .block
+                .as_ref()
+                .map_or("app".to_string(), |b| b.0.clone());
             return Err(self.error(
                 ParseErrorKind::ExtraBlock,
                 head,
@@ -284,7 +287,11 @@ impl<'f> Builder<'f> {
             .map_err(|bad| {
                 let start = span.start + 1 + bad.offset;
                 let bad_span = Span::new(start, start + bad.len);
-                let text = self.file.text.get(bad_span.start..bad_span.end).unwrap_or("\\");
+                let text = self
+                    .file
+                    .text
+                    .get(bad_span.start..bad_span.end)
+                    .unwrap_or("\\");
                 self.error(
                     ParseErrorKind::BadEscape,
                     bad_span,

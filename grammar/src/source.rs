@@ -47,7 +47,7 @@ impl SourceFile {
 
     /// A miette source with this file's name, for rendering diagnostics.
     pub fn named_source(&self) -> miette::NamedSource<String> {
-        miette::NamedSource::new(self.name.to_string(), self.text.to_string())
+        miette::NamedSource::new(&self.name, self.text.to_string())
     }
 }
 
