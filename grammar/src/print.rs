@@ -47,12 +47,16 @@ struct Printer {
 }
 
 impl Printer {
+    /// Writes `text` at `depth`; a multi-line text (a wrapped list) gets the indent on
+    /// every line.
     fn line(&mut self, depth: usize, text: &str) {
-        for _ in 0..depth {
-            self.out.push_str(INDENT);
+        for line in text.split('\n') {
+            for _ in 0..depth {
+                self.out.push_str(INDENT);
+            }
+            self.out.push_str(line);
+            self.out.push('\n');
         }
-        self.out.push_str(text);
-        self.out.push('\n');
     }
 
     fn blank(&mut self) {
@@ -146,20 +150,7 @@ impl Printer {
     /// `word a, b, c`, broken after the commas when it would be too wide.
     fn list(&mut self, depth: usize, word: &str, values: &[Spanned<String>]) {
         let rendered: Vec<String> = values.iter().map(|v| render_value(&v.value)).collect();
-        let one_line = format!("{word} {}", rendered.join(", "));
-        if depth * INDENT.len() + one_line.len() <= WIDTH || rendered.len() < 2 {
-            self.line(depth, &one_line);
-            return;
-        }
-        let last = rendered.len() - 1;
-        for (idx, value) in rendered.iter().enumerate() {
-            let comma = if idx < last { "," } else { "" };
-            if idx == 0 {
-                self.line(depth, &format!("{word} {value}{comma}"));
-            } else {
-                self.line(depth + 2, &format!("{value}{comma}"));
-            }
-        }
+        self.line(depth, &wrap_list(depth, word, &rendered));
     }
 
     fn extension(&mut self, extension: &Extension, depth: usize) {
@@ -215,7 +206,7 @@ impl Printer {
                 self.group(&items[idx..idx + group_len], depth);
             } else {
                 self.comments(own_line, depth);
-                let text = statement(item);
+                let text = statement(item, depth);
                 self.with_trailing(depth, &text, item);
             }
             idx += group_len;
@@ -273,6 +264,17 @@ fn has_fields(header: &Header) -> bool {
         || header.base.is_some()
         || header.command.is_some()
         || !header.extensions.is_empty()
+}
+
+/// `head a, b, c` on one line, or broken after each comma with the continuation lines
+/// indented two levels deeper when the line would be wider than [`WIDTH`].
+fn wrap_list(depth: usize, head: &str, values: &[String]) -> String {
+    let one_line = format!("{head} {}", values.join(", "));
+    if depth * INDENT.len() + one_line.len() <= WIDTH || values.len() < 2 {
+        return one_line;
+    }
+    let continuation = format!(",\n{INDENT}{INDENT}");
+    format!("{head} {}", values.join(&continuation))
 }
 
 /// `# text` lines for a comment (one per line of its text).
@@ -356,7 +358,7 @@ fn rule(item: &Item) -> String {
                 render_value(&value.value)
             )
         }
-        _ => statement(item),
+        _ => statement(item, 0),
     }
 }
 
@@ -377,7 +379,7 @@ fn bus_name_word(bus: Bus, policy: BusPolicyWord) -> String {
 }
 
 /// One item as a statement line (without comments).
-fn statement(item: &Item) -> String {
+fn statement(item: &Item, depth: usize) -> String {
     let plain =
         |word: &str, value: &Spanned<String>| format!("{word} {}", render_value(&value.value));
     let either = |negated: bool, yes: &str, no: &str, value: &Spanned<String>| {
@@ -393,13 +395,12 @@ fn statement(item: &Item) -> String {
             value,
             except,
         } => {
-            let mut text = either(*negated, "filesystem", "nofilesystem", value);
-            if !except.is_empty() {
-                let paths: Vec<String> = except.iter().map(|p| render_value(&p.value)).collect();
-                text.push_str(" except ");
-                text.push_str(&paths.join(", "));
+            let text = either(*negated, "filesystem", "nofilesystem", value);
+            if except.is_empty() {
+                return text;
             }
-            text
+            let paths: Vec<String> = except.iter().map(|p| render_value(&p.value)).collect();
+            wrap_list(depth, &format!("{text} except"), &paths)
         }
         ItemKind::Persist { path } => plain("persist", path),
         ItemKind::Env { raw } => plain("env", raw),
