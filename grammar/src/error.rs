@@ -3,7 +3,10 @@
 //! A [`ParseError`] is a `miette` diagnostic with a stable code
 //! (`portcullis::parse::<kind>`), a label on the offending span and help in the words of
 //! the language, never in the grammar's rule names. Errors found by pest are translated in
-//! [`crate::parser`]; errors found while building the AST are made there directly.
+//! [`crate::diagnose`]; errors found while building the AST are made in [`crate::parser`].
+//!
+//! The error is returned once per failed parse, so its size does not matter for speed;
+//! the crate allows `clippy::result_large_err` rather than hiding the fields behind a box.
 
 use crate::source::{SourceFile, Span};
 use std::fmt;
@@ -56,22 +59,27 @@ impl ParseErrorKind {
 
 /// A policy file that could not be parsed.
 #[derive(Debug, thiserror::Error)]
-#[error("{}", details.message)]
+#[error("{message}")]
 pub struct ParseError {
     /// What kind of error (the stable code).
     pub kind: ParseErrorKind,
+    /// The one-line message.
+    pub message: String,
     /// Where it went wrong.
     pub span: Span,
-    /// The words and the source for rendering, boxed to keep `Result`s small.
-    details: Box<Details>,
+    /// The text of the label on `span`.
+    pub label: String,
+    /// What to do about it.
+    pub help: String,
+    /// A second place worth pointing at (the block a `}` is missing for, the first
+    /// `runtime` when a second one is given).
+    pub related: Option<(Span, String)>,
+    /// The file and the code string, for rendering.
+    rendering: Box<Rendering>,
 }
 
 #[derive(Debug)]
-struct Details {
-    message: String,
-    label: String,
-    help: String,
-    related: Option<(Span, String)>,
+struct Rendering {
     source_code: miette::NamedSource<String>,
     /// `portcullis::parse::<kind>`, kept so that `code()` can lend it out.
     code: String,
@@ -89,12 +97,12 @@ impl ParseError {
     ) -> Self {
         ParseError {
             kind,
+            message: message.into(),
             span,
-            details: Box::new(Details {
-                message: message.into(),
-                label: label.into(),
-                help: help.into(),
-                related: None,
+            label: label.into(),
+            help: help.into(),
+            related: None,
+            rendering: Box::new(Rendering {
                 source_code: file.named_source(),
                 code: format!("portcullis::parse::{}", kind.code()),
             }),
@@ -103,54 +111,30 @@ impl ParseError {
 
     /// The same error with a second labelled place.
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
-        self.details.related = Some((span, label.into()));
+        self.related = Some((span, label.into()));
         self
-    }
-
-    /// The one-line message.
-    pub fn message(&self) -> &str {
-        &self.details.message
-    }
-
-    /// The text of the label on [`ParseError::span`].
-    pub fn label(&self) -> &str {
-        &self.details.label
-    }
-
-    /// What to do about it.
-    pub fn help_text(&self) -> &str {
-        &self.details.help
-    }
-
-    /// A second place worth pointing at (the opening of a block a `}` is missing for, the
-    /// first `runtime` when a second one is given).
-    pub fn related(&self) -> Option<(Span, &str)> {
-        self.details
-            .related
-            .as_ref()
-            .map(|(span, label)| (*span, label.as_str()))
     }
 }
 
 impl miette::Diagnostic for ParseError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.details.code))
+        Some(Box::new(&self.rendering.code))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.details.help))
+        Some(Box::new(&self.help))
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.details.source_code)
+        Some(&self.rendering.source_code)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let primary = miette::LabeledSpan::new_primary_with_span(
-            Some(self.details.label.clone()),
+            Some(self.label.clone()),
             miette::SourceSpan::from(self.span),
         );
-        let related = self.details.related.as_ref().map(|(span, label)| {
+        let related = self.related.as_ref().map(|(span, label)| {
             miette::LabeledSpan::new_with_span(Some(label.clone()), miette::SourceSpan::from(*span))
         });
         Some(Box::new(std::iter::once(primary).chain(related)))

@@ -5,6 +5,8 @@
 //! (what `portcullis fmt` and `portcullis import` print). This crate knows nothing about
 //! the IR or the kernel.
 
+#![allow(clippy::result_large_err)] // see `error`: one error per failed parse
+
 pub mod ast;
 mod diagnose;
 pub mod error;

@@ -34,14 +34,23 @@ fn stock() -> Vec<(PathBuf, String)> {
 #[test]
 fn every_stock_policy_parses_and_is_canonical() {
     let files = stock();
-    assert!(files.len() >= 15, "expected the stock set, found {}", files.len());
+    assert!(
+        files.len() >= 15,
+        "expected the stock set, found {}",
+        files.len()
+    );
     for (path, text) in files {
         let file = SourceFile::new(path.display().to_string(), text.as_str());
         let doc = match parse(&file) {
             Ok(doc) => doc,
             Err(err) => panic!("{}: {err}", path.display()),
         };
-        assert_eq!(print(&doc), text, "{} is not in canonical form", path.display());
+        assert_eq!(
+            print(&doc),
+            text,
+            "{} is not in canonical form",
+            path.display()
+        );
         let unknown = doc
             .items
             .iter()
