@@ -3,6 +3,7 @@
 //! against the kernel, and the verifier against deliberately broken programs.
 
 mod broken;
+mod cli;
 mod kernel;
 mod oracle;
 mod props;

@@ -1,0 +1,124 @@
+//! `portcullis emit INPUT --backend B [--arch A] [--text] [-o FILE]`: one backend's
+//! artifact. Each backend has its own arm; `seccomp` writes the raw `struct sock_filter`
+//! records `bwrap --seccomp FD` reads, or with `--text` a disassembly with syscall names
+//! preceded by the filter's rules and the hardening it applies.
+
+use std::fmt::Write;
+use std::process::ExitCode;
+
+use portcullis_backends::seccomp::{compile, to_bytes};
+use portcullis_ir::seccomp::{spec, Arch, Features, FilterSpec};
+use portcullis_verifier::bpf::{decode, disasm::disassemble};
+
+use super::input::{self, EXIT_INVALID};
+use crate::cli::{self, Backend, EmitArgs};
+
+/// `emit`.
+pub fn run(args: EmitArgs) -> ExitCode {
+    match args.backend {
+        Backend::Seccomp => seccomp(&args),
+        Backend::Mounts => super::emit_mounts::mounts(&args),
+        Backend::Dbus => not_available("dbus"),
+        Backend::Landlock => super::emit_defense::landlock(&args),
+        Backend::Apparmor => super::emit_defense::apparmor(&args),
+        Backend::Bwrap => super::emit_mounts::bwrap(&args),
+    }
+}
+
+/// The arm of a backend whose `emit` has not landed in this build.
+fn not_available(backend: &str) -> ExitCode {
+    eprintln!("error: backend `{backend}` is not available in this build");
+    ExitCode::from(EXIT_INVALID)
+}
+
+/// The seccomp architecture for `--arch` (default: this machine's).
+pub fn seccomp_target(arch: Option<cli::Arch>) -> Result<Arch, String> {
+    match arch {
+        Some(cli::Arch::X86_64) => Ok(Arch::X86_64),
+        Some(cli::Arch::Aarch64) => Ok(Arch::Aarch64),
+        None => match Arch::host() {
+            Some(arch @ (Arch::X86_64 | Arch::Aarch64)) => Ok(arch),
+            _ => Err(format!(
+                "this machine (`{}`) is not a supported target; pass `--arch`",
+                std::env::consts::ARCH
+            )),
+        },
+    }
+}
+
+fn seccomp(args: &EmitArgs) -> ExitCode {
+    let target = match seccomp_target(args.arch) {
+        Ok(target) => target,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let (_, policy, _) = match input::policy(&args.input) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let features = Features::from_policy(&policy);
+    let filter = spec(features, target);
+    let program = match compile(&filter) {
+        Ok(program) => program,
+        Err(err) => {
+            eprintln!("error: cannot build the seccomp filter: {err}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let bytes = to_bytes(&program);
+    if !args.text {
+        return input::emit(args.output.as_deref(), &bytes);
+    }
+    // INVARIANT: `to_bytes` writes whole 8-byte records.
+    let listing = disassemble(&decode(&bytes).expect("whole records"));
+    let text = format!("{}{listing}", header(&filter, features, program.len()));
+    input::emit(args.output.as_deref(), text.as_bytes())
+}
+
+/// The comment block above the listing: target, features, rules, hardening.
+fn header(filter: &FilterSpec, features: Features, len: usize) -> String {
+    let mut out = String::new();
+    let arches: Vec<&str> = filter.arches.iter().map(|a| a.name()).collect();
+    let _ = writeln!(out, "# seccomp filter for {} ({len} instructions)", filter.target);
+    let _ = writeln!(out, "# sections: {}", arches.join(", "));
+    let on: Vec<&str> = [
+        ("devel", features.devel),
+        ("multiarch", features.multiarch),
+        ("bluetooth", features.bluetooth),
+        ("canbus", features.canbus),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    let on = if on.is_empty() {
+        "none".to_string()
+    } else {
+        on.join(", ")
+    };
+    let _ = writeln!(out, "# features: {on}");
+    let _ = writeln!(
+        out,
+        "# other ABIs and x32: {}; numbers missing from the table: {}",
+        filter.foreign, filter.unknown
+    );
+    for rule in &filter.rules {
+        let tag = rule
+            .hardening
+            .map(|h| format!(" [hardening: {}]", h.tag()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "# {:<24} {:<20} {:?}: {}{tag}",
+            rule.syscall,
+            rule.action.to_string(),
+            rule.condition,
+            rule.why
+        );
+    }
+    for hardening in portcullis_ir::seccomp::Hardening::ALL {
+        let _ = writeln!(out, "# hardening {}: {}", hardening.tag(), hardening.describe());
+    }
+    out
+}
