@@ -4,4 +4,6 @@
 
 mod host;
 mod ir;
+mod model;
 mod oracle;
+mod snapshots;

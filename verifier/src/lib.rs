@@ -4,6 +4,7 @@ pub mod bpf;
 pub mod consistency;
 pub mod dbus;
 pub mod lint;
+pub mod mounts;
 pub mod risk;
 pub mod severity;
 

@@ -431,6 +431,17 @@ fn dest_of(op: &MountOp) -> Option<&PathExpr> {
     }
 }
 
+/// The order of operations at one destination in a [`MountOp::Sorted`] group: what
+/// exposes more comes later and wins, as Flatpak keeps the higher mode of one path.
+fn rank(op: &MountOp) -> u8 {
+    match op {
+        MountOp::Dir { .. } | MountOp::HostDir { .. } | MountOp::Symlink { .. } => 0,
+        MountOp::Tmpfs { .. } | MountOp::Mask { .. } => 1,
+        MountOp::Bind { flags, .. } if flags.readonly => 2,
+        _ => 3,
+    }
+}
+
 impl Expander<'_> {
     /// Expands one path; `Ok(None)` means "skip the operation".
     fn path(
@@ -595,7 +606,7 @@ impl Expander<'_> {
                 for op in ops {
                     self.op(op, optional, &mut inner)?;
                 }
-                inner.sort_by(|a, b| dest_of(a).cmp(&dest_of(b)));
+                inner.sort_by(|a, b| (dest_of(a), rank(a)).cmp(&(dest_of(b), rank(b))));
                 out.extend(inner);
             }
         }
@@ -790,6 +801,30 @@ mod tests {
         }];
         let out = expand_plan(&plan, &v, &NoFs).unwrap();
         assert_eq!(out, vec![dir("/home"), dir("/home/u/a"), dir("/opt/z")]);
+        let bind = |src: &str, readonly| MountOp::Bind {
+            source: PathExpr::new(src),
+            dest: PathExpr::new("/home/u/x"),
+            flags: BindFlags {
+                readonly,
+                ..BindFlags::default()
+            },
+        };
+        let hide = MountOp::Tmpfs {
+            dest: PathExpr::new("/home/u/x"),
+            mode: 0o755,
+        };
+        let plan = vec![MountOp::Sorted {
+            ops: vec![
+                bind("${HOME}/x", false),
+                hide.clone(),
+                bind("/home/u/x", true),
+            ],
+        }];
+        let out = expand_plan(&plan, &v, &NoFs).unwrap();
+        assert_eq!(
+            out,
+            vec![hide, bind("/home/u/x", true), bind("/home/u/x", false)]
+        );
     }
 
     #[test]

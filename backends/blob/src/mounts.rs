@@ -175,7 +175,9 @@ pub enum MountOp {
     },
     /// Flatpak's export list: the inner operations are applied in the byte order of their
     /// expanded destinations (stable), so that a parent is always mounted before its
-    /// children whatever `${HOME}` or a user dir expands to. Inner operations are binds,
+    /// children whatever `${HOME}` or a user dir expands to; at one destination,
+    /// directories come first, then tmpfs and masks, then read-only binds, then
+    /// read-write binds (Flatpak keeps the higher mode of a path). Inner operations are binds,
     /// directories, tmpfs, masks, symlinks or `When` around one of those.
     Sorted {
         /// The operations, sorted at launch.

@@ -97,25 +97,25 @@ pub fn reserved_by(path: &str) -> Option<&'static str> {
         .copied()
 }
 
-/// Why a path cannot be planned, if it cannot.
-fn refusal(path: &str) -> Option<(&'static str, String)> {
+/// Why a path cannot be planned, if it cannot (`shown` is the key as the policy wrote it).
+fn refusal(path: &str, shown: &str) -> Option<(&'static str, String)> {
     if path.split('/').any(|c| c == "..") {
         return Some((
             "mounts::dotdot",
-            format!("`{path}` contains `..`; it is not exported"),
+            format!("`{shown}` contains `..`; it is not exported"),
         ));
     }
     if user_part(path).contains("${") {
         return Some((
             "mounts::placeholder-text",
-            format!("`{path}` contains `${{`, which the plan reserves for placeholders"),
+            format!("`{shown}` contains `${{`, which the plan reserves for placeholders"),
         ));
     }
     if path.starts_with('/') {
         if let Some(r) = reserved_by(path) {
             return Some((
                 "mounts::reserved-path",
-                format!("path `{path}` is reserved by flatpak (`{r}`); it is not exported"),
+                format!("path `{shown}` is reserved by flatpak (`{r}`); it is not exported"),
             ));
         }
     }
@@ -169,7 +169,7 @@ pub fn create_dirs(policy: &Policy) -> Vec<MountOp> {
         let creatable = matches!(key, FsKey::HomePath(_) | FsKey::Absolute(_))
             || matches!(key, FsKey::Xdg { dir, .. } if dir.user_dir_variable().is_some());
         if entry.mode == FsMode::Create && creatable {
-            if let Some(path) = key_path(key).filter(|p| refusal(p).is_none()) {
+            if let Some(path) = key_path(key).filter(|p| refusal(p, "").is_none()) {
                 ops.push(host_dir(&path, 0o755));
             }
         }
@@ -233,7 +233,7 @@ fn entries(policy: &Policy, warnings: &mut Vec<Warning>) -> BTreeMap<String, Kin
             continue;
         }
         let Some(path) = key_path(key) else { continue };
-        if let Some((code, message)) = refusal(&path) {
+        if let Some((code, message)) = refusal(&path, &key.to_string()) {
             warnings.push(Warning {
                 code,
                 message,
