@@ -64,11 +64,19 @@ pub fn read(file: &SourceFile, form: Form) -> (Document, Vec<Diagnostic>) {
 }
 
 fn parse_policy(file: &SourceFile) -> Result<Document, Vec<Diagnostic>> {
-    Err(vec![Diagnostic::error(
-        Code::SyntaxError,
-        "the policy-language parser is not in this build yet",
-    )
-    .in_file(file)])
+    portcullis_syntax::parse(file).map_err(|err| vec![parse_error(file, &err)])
+}
+
+/// A policy-language parse error as a diagnostic (code `syntax-error`; the parser's own
+/// kind is kept in the message).
+pub fn parse_error(file: &SourceFile, err: &portcullis_syntax::ParseError) -> Diagnostic {
+    let mut diag = Diagnostic::error(Code::SyntaxError, err.message.clone())
+        .with_label(err.span, err.label.clone())
+        .with_help(err.help.clone());
+    if let Some((span, text)) = &err.related {
+        diag = diag.with_label(*span, text.clone());
+    }
+    diag.in_file(file)
 }
 
 /// Compiles one input.

@@ -1,15 +1,24 @@
 //! One module per subcommand; [`dispatch`] maps the parsed command line to them.
 
+pub mod check;
+pub mod explain;
+pub mod export;
+pub mod fmt;
+pub mod import;
+pub mod input;
+
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
 pub fn dispatch(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Check(_) | Command::Audit(_) | Command::Diff(_) => pending("check/audit/diff"),
-        Command::Explain(_) | Command::Fmt(_) | Command::Import(_) | Command::Export(_) => {
-            pending("explain/fmt/import/export")
-        }
+        Command::Check(args) => check::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Audit(_) | Command::Diff(_) => pending("audit/diff"),
         Command::Emit(_) => pending("emit"),
         Command::Compile(_) | Command::Verify(_) | Command::Run(_) => {
             pending("compile/verify/run")

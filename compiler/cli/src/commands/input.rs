@@ -1,0 +1,204 @@
+//! Loading any INPUT for any subcommand: a path or `-` for stdin, read as UTF-8 text,
+//! form detected, compiled, diagnostics rendered, exit codes decided.
+//!
+//! Other subcommands get a checked [`Policy`] with [`policy`]: it prints the findings to
+//! stderr and returns the exit code to use when the input is not usable (2).
+
+// A `Finding` is returned at most once per input, never in a loop that matters for speed;
+// keeping it unboxed keeps every caller simple.
+#![allow(clippy::result_large_err)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use portcullis_compiler::{compile, Code, Compiled, Diagnostic, Options, Severity};
+use portcullis_ir::Policy;
+use portcullis_syntax::SourceFile;
+
+use crate::report::{self, Finding};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: findings at or above the failing level.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: invalid input or usage.
+pub const EXIT_INVALID: u8 = 2;
+
+/// The display name of a path argument (`<stdin>` for `-`).
+pub fn display_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a path (or stdin for `-`) as raw bytes, with a diagnostic for what went wrong.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Finding> {
+    let name = display_name(path);
+    let fail = |message: String, help: &str| {
+        Finding::new(Code::ReadError.to_string(), Severity::Error, message)
+            .with_help(help.to_string())
+            .with_file(name.clone())
+    };
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        return match std::io::stdin().read_to_end(&mut bytes) {
+            Ok(_) => Ok(bytes),
+            Err(err) => Err(fail(
+                format!("cannot read standard input: {err}"),
+                "pipe a file into the command",
+            )),
+        };
+    }
+    if path.is_dir() {
+        return Err(fail(
+            format!("`{name}` is a directory"),
+            "name a policy, manifest or keyfile",
+        ));
+    }
+    std::fs::read(path).map_err(|err| {
+        let help = match err.kind() {
+            std::io::ErrorKind::NotFound => "check the path",
+            std::io::ErrorKind::PermissionDenied => "check the file's permissions",
+            _ => "check that the path names a readable file",
+        };
+        fail(format!("cannot read `{name}`: {err}"), help)
+    })
+}
+
+/// Reads a path as a source file: UTF-8 text, no NUL bytes outside a keyfile's reach.
+pub fn read_source(path: &Path) -> Result<SourceFile, Finding> {
+    let bytes = read_bytes(path)?;
+    let name = display_name(path);
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            Err(Finding::new(
+                Code::BinaryInput.to_string(),
+                Severity::Error,
+                format!("`{name}` is not UTF-8 text (invalid byte at offset {at})"),
+            )
+            .with_help("portcullis reads policy files, Flatpak manifests, metadata keyfiles and finish-args lists")
+            .with_file(name))
+        }
+    }
+}
+
+/// Compiler options for the CLI: stock fragments from `$PORTCULLIS_POLICIES`, `./policies`,
+/// or the repository's `policies/` this binary was built from.
+pub fn options() -> Options {
+    let candidates = [
+        std::env::var_os("PORTCULLIS_POLICIES").map(PathBuf::from),
+        Some(PathBuf::from("policies")),
+        Some(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../policies"
+        ))),
+    ];
+    Options {
+        policies_dir: candidates.into_iter().flatten().find(|p| p.is_dir()),
+        form: None,
+    }
+}
+
+/// One loaded input: its text and what compiling it gave.
+pub struct Loaded {
+    /// The source text.
+    pub file: SourceFile,
+    /// The compile result.
+    pub compiled: Compiled,
+}
+
+/// Reads and compiles an input; a read failure comes back as one finding.
+pub fn load(path: &Path) -> Result<Loaded, Finding> {
+    let file = read_source(path)?;
+    let compiled = compile(&file, &options());
+    Ok(Loaded { file, compiled })
+}
+
+/// The findings of a compile result.
+pub fn findings(diagnostics: &[Diagnostic]) -> Vec<Finding> {
+    diagnostics.iter().map(Finding::from_diagnostic).collect()
+}
+
+/// Prints findings to stderr in the human form.
+pub fn eprint_findings(findings: &[Finding]) {
+    if findings.is_empty() {
+        return;
+    }
+    let text = report::render_human(findings, report::stderr_is_terminal());
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Loads an input and returns its checked policy, with the source file and the warnings.
+/// Findings are printed to stderr; on failure the exit code to return is given (2).
+pub fn policy(path: &Path) -> Result<(SourceFile, Policy, Vec<Diagnostic>), ExitCode> {
+    let loaded = match load(path) {
+        Ok(loaded) => loaded,
+        Err(finding) => {
+            eprint_findings(&[finding]);
+            return Err(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    eprint_findings(&findings(&loaded.compiled.diagnostics));
+    match loaded.compiled.policy {
+        Some(policy) => Ok((loaded.file, policy, loaded.compiled.diagnostics)),
+        None => Err(ExitCode::from(EXIT_INVALID)),
+    }
+}
+
+/// Writes bytes to a file atomically: a temporary file in the same directory, flushed,
+/// then renamed over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "output".to_string());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = std::fs::set_permissions(&temp, meta.permissions());
+        }
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Writes output to `-o FILE` (atomically) or stdout; exit code 2 when it cannot.
+pub fn emit(output: Option<&Path>, bytes: &[u8]) -> ExitCode {
+    match output {
+        Some(path) if path != Path::new("-") => match write_atomic(path, bytes) {
+            Ok(()) => ExitCode::from(EXIT_OK),
+            Err(err) => {
+                let finding = Finding::new(
+                    Code::ReadError.to_string(),
+                    Severity::Error,
+                    format!("cannot write `{}`: {err}", path.display()),
+                )
+                .with_help("check that the directory exists and is writable");
+                eprint_findings(&[finding]);
+                ExitCode::from(EXIT_INVALID)
+            }
+        },
+        _ => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::from(EXIT_OK),
+                Err(_) => ExitCode::from(EXIT_INVALID),
+            }
+        }
+    }
+}
