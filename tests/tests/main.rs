@@ -3,3 +3,4 @@ mod dbus;
 mod seccomp;
 mod corpus;
 mod mounts;
+mod conformance;
