@@ -108,3 +108,51 @@ fn every_record_imports_and_checks() {
     assert!(count >= 300, "expected the corpus records, found {count}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Compiles a text in a given form; panics with the diagnostics when it is not valid.
+fn policy_of(name: &str, text: String, form: Form) -> portcullis_ir::Policy {
+    let options = Options {
+        form: Some(form),
+        ..Options::default()
+    };
+    let compiled = compile(&SourceFile::new(name.to_string(), text), &options);
+    match compiled.policy {
+        Some(policy) => policy,
+        None => panic!("{}", render(name, &compiled)),
+    }
+}
+
+fn args_text(list: &[String]) -> String {
+    serde_json::to_string(list).expect("serialisable")
+}
+
+#[test]
+fn export_is_a_fixed_point_for_every_manifest() {
+    use portcullis_compiler::export;
+    for path in manifests() {
+        let name = path.to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).expect("corpus manifests are UTF-8");
+        let compiled = compile(&SourceFile::new(name.clone(), text), &Options::default());
+        let policy = compiled.policy.expect("corpus manifests compile");
+
+        let (args1, _) = export::finish_args(&policy);
+        let again = policy_of(&name, args_text(&args1), Form::FinishArgs);
+        let (args2, _) = export::finish_args(&again);
+        assert_eq!(args1, args2, "finish-args fixed point for {name}");
+
+        let (meta1, _) = export::metadata(&policy);
+        let again = policy_of(&name, meta1.clone(), Form::Keyfile);
+        let (meta2, _) = export::metadata(&again);
+        assert_eq!(meta1, meta2, "metadata fixed point for {name}");
+
+        let text1 = portcullis_syntax::print(&export::document(&policy));
+        let again = policy_of(&format!("{name}.policy"), text1.clone(), Form::Policy);
+        let text2 = portcullis_syntax::print(&export::document(&again));
+        assert_eq!(text1, text2, "policy-text fixed point for {name}");
+        assert_eq!(
+            export::finish_args(&again).0,
+            args1,
+            "the policy text means what the manifest means: {name}"
+        );
+    }
+}
