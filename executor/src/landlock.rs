@@ -91,12 +91,12 @@ impl fmt::Display for LandlockError {
                     .collect();
                 write!(
                     f,
-                    "landlock: this kernel has abi {} and lacks what the policy requires: {}",
+                    "this kernel has landlock abi {} and lacks what the policy requires: {}",
                     outcome.abi,
                     missing.join(", ")
                 )
             }
-            LandlockError::Kernel(err) => write!(f, "landlock: {err}"),
+            LandlockError::Kernel(err) => write!(f, "{err}"),
         }
     }
 }
@@ -232,8 +232,20 @@ pub fn apply(section: &LandlockSection, host: &Host<'_>) -> Result<LandlockRepor
     if !report.outcome.launches() {
         return Err(LandlockError::RequiredMissing(report.outcome));
     }
+    announce(&report);
     Ok(report)
 }
+
+/// Says on stderr what was enforced: always when a best-effort feature could not be, in
+/// full when `PORTCULLIS_EXEC_REPORT` is set.
+fn announce(report: &LandlockReport) {
+    if !report.outcome.skipped.is_empty() || std::env::var_os(REPORT_VARIABLE).is_some() {
+        eprintln!("portcullis-exec: {report}");
+    }
+}
+
+/// Set it to have the executor print what each defense layer enforced.
+pub const REPORT_VARIABLE: &str = "PORTCULLIS_EXEC_REPORT";
 
 #[cfg(test)]
 mod tests;

@@ -20,6 +20,12 @@
 //! `CAP_SYS_RESOURCE` in the *initial* user namespace, which a sandboxed process never has,
 //! even when the executor was started by root.
 //!
+//! The kernel also exempts every task whose *host* uid is 0 (`INIT_USER`), whatever its
+//! namespace: when root launches the sandbox with its own uid mapped, `RLIMIT_NPROC` is
+//! still set but cannot bind, and the step says so (a required process limit then aborts
+//! the launch). Launched by an ordinary user, the sandbox runs under that user's host uid
+//! and the limit holds.
+//!
 //! A value is never raised: when the current hard limit is already lower, it stays.
 
 use std::fmt;
@@ -77,7 +83,7 @@ impl fmt::Display for LimitsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "limits: `{}` is required and could not be applied: {}",
+            "`{}` is required and could not be applied: {}",
             self.name, self.why
         )
     }
@@ -88,6 +94,28 @@ fn lower(resource: sys::Resource, soft: u64, hard: u64) -> Result<(), String> {
     let (_, current_hard) = sys::getrlimit(resource).map_err(|e| e.to_string())?;
     let hard = hard.min(current_hard);
     sys::setrlimit(resource, soft.min(hard), hard).map_err(|e| e.to_string())
+}
+
+/// Whether this process runs as the host's root: its uid, mapped through the user
+/// namespace it is in, is 0 outside (`/proc/self/status` and `/proc/self/uid_map`).
+fn host_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let Some(uid) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().next())
+        .and_then(|id| id.parse::<u64>().ok())
+    else {
+        return false;
+    };
+    let map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+    map.lines().any(|line| {
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        f.len() == 3 && f[0] <= uid && uid < f[0] + f[2] && f[1] + (uid - f[0]) == 0
+    })
 }
 
 fn rlimits(resources: &[sys::Resource], soft: u64, hard: u64) -> Result<(), String> {
@@ -113,8 +141,15 @@ pub fn apply(section: &LimitsSection) -> Result<LimitsReport, LimitsError> {
         rlimits(&[AddressSpace, Data], v, v).map(|()| "RLIMIT_AS, RLIMIT_DATA")
     });
     push("processes", section.processes, &|v| {
-        rlimits(&[Processes], v, v)
-            .map(|()| "RLIMIT_NPROC, counted in the sandbox's user namespace")
+        rlimits(&[Processes], v, v)?;
+        if host_root() {
+            return Err(
+                "RLIMIT_NPROC is set, but the kernel exempts the host's root from it; \
+                 launch as an ordinary user for a process limit"
+                    .to_string(),
+            );
+        }
+        Ok("RLIMIT_NPROC, counted in the sandbox's user namespace")
     });
     push("open-files", section.open_files, &|v| {
         rlimits(&[OpenFiles], v, v).map(|()| "RLIMIT_NOFILE")
@@ -137,6 +172,10 @@ pub fn apply(section: &LimitsSection) -> Result<LimitsReport, LimitsError> {
                 });
             }
         }
+    }
+    let unapplied = report.limits.iter().any(|a| a.how.is_err());
+    if unapplied || std::env::var_os(crate::landlock::REPORT_VARIABLE).is_some() {
+        eprintln!("portcullis-exec: {report}");
     }
     Ok(report)
 }

@@ -185,7 +185,7 @@ fn required_features_missing_name_the_abi_they_need() {
     let message = LandlockError::RequiredMissing(outcome).to_string();
     assert_eq!(
         message,
-        "landlock: this kernel has abi 3 and lacks what the policy requires: tcp port rules (needs landlock abi 4)"
+        "this kernel has landlock abi 3 and lacks what the policy requires: tcp port rules (needs landlock abi 4)"
     );
 }
 
