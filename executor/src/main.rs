@@ -8,6 +8,7 @@
 //! not found.
 
 mod args;
+mod dbus_proxy;
 mod failure;
 mod landlock;
 mod launch;

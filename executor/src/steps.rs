@@ -15,13 +15,14 @@ use crate::args::Args;
 use crate::failure::{self, Context, Failure};
 use crate::sys::process::{self, Forked};
 use crate::sys::{fs, secure};
-use crate::{landlock, launch, limits, root};
+use crate::{dbus_proxy, landlock, launch, limits, root};
 
 /// The whole launch. Returns the exit status to report (the app's, as forwarded by the
 /// outer process; the app itself never returns from here).
 pub fn run(args: &Args) -> Result<i32, Failure> {
     let blob = read_blob(&args.blob)?;
-    let host = decide_on_host(args, &blob)?;
+    let mut host = decide_on_host(args, &blob)?;
+    let _buses = start_bus_proxies(&blob, &mut host)?;
     user_namespace(host.launch.uid, host.launch.gid)?;
     other_namespaces(blob.namespaces)?;
     if let Some(status) = split_off_pid1()? {
@@ -95,6 +96,30 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
         guarded,
         conditions,
     })
+}
+
+/// D-Bus, still on the host and before any namespace exists: the real `xdg-dbus-proxy`
+/// is started outside the sandbox with the blob's compiled rules, and this waits until
+/// its sockets listen (its sync byte). Only the filtered socket is added to the mount
+/// plan (`/run/flatpak/bus` and the runtime-dir `bus` symlink,
+/// `/run/dbus/system_bus_socket`, `/run/flatpak/at-spi-bus`), and the sandbox's bus
+/// variables point there; a bus the host lacks is left out with a note. The returned
+/// value holds the sync pipe's read end: it stays in this outer process only (pid 1
+/// closes its copy with the stray fds), so the proxy exits when the launch ends, the
+/// app's end or a failed setup alike.
+fn start_bus_proxies(blob: &Blob, host: &mut HostView) -> Result<dbus_proxy::Buses, Failure> {
+    let runtime_dir = host.env.get("XDG_RUNTIME_DIR").cloned();
+    let buses = dbus_proxy::start(
+        &blob.dbus,
+        &host.launch.env,
+        runtime_dir.as_deref(),
+        host.launch.uid,
+    )?;
+    buses.apply(&mut host.plan, &mut host.env);
+    for note in &buses.notes {
+        eprintln!("portcullis-exec: note: {note}");
+    }
+    Ok(buses)
 }
 
 /// A user namespace first: it gives the capabilities the other namespaces and the
