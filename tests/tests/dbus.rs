@@ -4,3 +4,4 @@
 mod oracle;
 mod policies;
 mod proxy;
+mod run;

@@ -1,0 +1,249 @@
+//! End to end: `portcullis-exec` starts the real `xdg-dbus-proxy` for a compiled blob,
+//! and an app inside the sandbox (`dbus-send` from the host's `/usr`) talks to a private
+//! `dbus-daemon` through it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use portcullis_backends::bundle::bundle;
+use portcullis_blob::Arch;
+use portcullis_ir::Policy;
+use portcullis_tests::dbus_bus::{have, scratch_dir, PrivateBus};
+use portcullis_tests::dbus_wire::Conn;
+
+use super::policies::from_flatpak_args;
+
+const APP: &str = "org.portcullis.App";
+const VISIBLE: &str = "org.portcullis.test.Visible";
+const HIDDEN: &str = "org.portcullis.test.Hidden";
+
+/// `target/<profile>/portcullis-exec`, next to this test's own `deps/` directory.
+fn executor() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("portcullis-exec");
+    path.is_file().then_some(path)
+}
+
+fn arch() -> Arch {
+    if cfg!(target_arch = "aarch64") {
+        Arch::Aarch64
+    } else {
+        Arch::X86_64
+    }
+}
+
+/// Everything the test needs, or why it skips.
+fn ready() -> Option<PathBuf> {
+    let tools = ["dbus-daemon", "xdg-dbus-proxy", "dbus-send"];
+    if let Some(missing) = tools.iter().find(|t| !have(t)) {
+        eprintln!("skipped: `{missing}` is not installed (scripts/test.sh installs it)");
+        return None;
+    }
+    let exe = executor();
+    if exe.is_none() {
+        eprintln!("skipped: portcullis-exec is not built (cargo build --workspace --bins)");
+    }
+    exe
+}
+
+fn bus_with_services(names: &[&str]) -> PrivateBus {
+    let bus = PrivateBus::start().expect("dbus-daemon starts");
+    for name in names {
+        let mut service = Conn::connect(&bus.socket).expect("service connects");
+        assert_eq!(service.request_name(name).unwrap(), Ok(1), "{name}");
+        std::thread::spawn(move || service.serve());
+    }
+    bus
+}
+
+/// Runs `script` with `sh -c` in the sandbox of `policy`, with `session` (if any) as the
+/// caller's session bus.
+fn run_in_sandbox(exe: &PathBuf, policy: &Policy, session: Option<&str>, script: &str) -> Output {
+    run_command(exe, policy, session, &[], &["sh", "-c", script])
+}
+
+/// Runs `portcullis-exec [OPTIONS] BLOB -- COMMAND`.
+fn run_command(
+    exe: &PathBuf,
+    policy: &Policy,
+    session: Option<&str>,
+    options: &[&str],
+    command_line: &[&str],
+) -> Output {
+    let dir = scratch_dir("dbus-run").expect("scratch dir");
+    let blob = bundle(policy, arch()).expect("the policy bundles").blob;
+    let blob_path = dir.join("app.blob");
+    std::fs::write(&blob_path, blob.encode()).expect("blob written");
+    let mut command = Command::new(exe);
+    command
+        .args(options)
+        .arg(&blob_path)
+        .arg("--")
+        .args(command_line)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
+        .env_remove("AT_SPI_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", &dir);
+    if let Some(address) = session {
+        command.env("DBUS_SESSION_BUS_ADDRESS", address);
+    }
+    let output = command.output().expect("portcullis-exec runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    output
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+const SEND: &str = "dbus-send --session --print-reply";
+const BUS: &str = "--dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus";
+
+fn call(name: &str) -> String {
+    format!("{SEND} --dest={name} /org/portcullis/test org.portcullis.test.Iface.Ping")
+}
+
+fn request(name: &str) -> String {
+    format!("{SEND} {BUS}.RequestName string:{name} uint32:0")
+}
+
+#[test]
+fn talk_name_callable_unlisted_invisible_own_name_limited() {
+    let Some(exe) = ready() else { return };
+    let bus = bus_with_services(&[VISIBLE, HIDDEN]);
+    let policy = from_flatpak_args(
+        APP,
+        &format!("--talk-name={VISIBLE} --own-name=org.portcullis.Granted"),
+    );
+    let script = format!(
+        "echo \"address=$DBUS_SESSION_BUS_ADDRESS\"\n\
+         test -S /run/flatpak/bus && echo socket-present\n\
+         test -e {host} || echo host-socket-absent\n\
+         {call_visible} && echo visible-called\n\
+         {call_hidden} || echo hidden-refused\n\
+         {list} | grep -c {HIDDEN} || true\n\
+         {list} | grep -q {VISIBLE} && echo visible-listed\n\
+         {own_app} | grep -q 'uint32 1' && echo own-app-id\n\
+         {own_granted} | grep -q 'uint32 1' && echo own-granted\n\
+         {own_other} || echo own-other-refused\n",
+        host = bus.socket.display(),
+        call_visible = call(VISIBLE),
+        call_hidden = call(HIDDEN),
+        list = format!("{SEND} {BUS}.ListNames"),
+        own_app = request("org.portcullis.App.Window1"),
+        own_granted = request("org.portcullis.Granted"),
+        own_other = request("org.portcullis.Other"),
+    );
+    let output = run_in_sandbox(&exe, &policy, Some(&bus.address()), &script);
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    for expected in [
+        "address=unix:path=/run/flatpak/bus",
+        "socket-present",
+        "host-socket-absent",
+        "visible-called",
+        "hidden-refused",
+        "visible-listed",
+        "own-app-id",
+        "own-granted",
+        "own-other-refused",
+    ] {
+        assert!(
+            out.lines().any(|l| l == expected),
+            "no `{expected}`:\n{report}"
+        );
+    }
+    // `grep -c HIDDEN` on ListNames printed 0.
+    assert!(out.lines().any(|l| l == "0"), "{report}");
+}
+
+#[test]
+fn session_bus_socket_gives_the_unfiltered_bus() {
+    let Some(exe) = ready() else { return };
+    let bus = bus_with_services(&[HIDDEN]);
+    let policy = from_flatpak_args(APP, "--socket=session-bus");
+    let script = format!(
+        "echo \"address=$DBUS_SESSION_BUS_ADDRESS\"\n\
+         {} && echo hidden-called\n\
+         {} | grep -q 'uint32 1' && echo own-anything\n",
+        call(HIDDEN),
+        request("org.portcullis.Other"),
+    );
+    let output = run_in_sandbox(&exe, &policy, Some(&bus.address()), &script);
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    for expected in [
+        "address=unix:path=/run/flatpak/bus",
+        "hidden-called",
+        "own-anything",
+    ] {
+        assert!(
+            out.lines().any(|l| l == expected),
+            "no `{expected}`:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn without_a_session_bus_the_app_still_starts() {
+    let Some(exe) = ready() else { return };
+    let policy = from_flatpak_args(APP, "--talk-name=org.portcullis.test.Visible");
+    let output = run_in_sandbox(
+        &exe,
+        &policy,
+        None,
+        "echo \"address=${DBUS_SESSION_BUS_ADDRESS-unset}\"; test -e /run/flatpak/bus || echo no-socket",
+    );
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(out.lines().any(|l| l == "address=unset"), "{report}");
+    assert!(out.lines().any(|l| l == "no-socket"), "{report}");
+    assert!(err.contains("no session bus on the host"), "{report}");
+}
+
+#[test]
+fn the_proxy_does_not_outlive_the_app_nor_a_failed_launch() {
+    let Some(exe) = ready() else { return };
+    let bus = bus_with_services(&[]);
+    let policy = from_flatpak_args(APP, "");
+    // The app ends: afterwards no proxy for this bus is left.
+    let output = run_in_sandbox(&exe, &policy, Some(&bus.address()), "true");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    // A command that cannot be found fails after the proxy started (127).
+    let output = run_command(
+        &exe,
+        &policy,
+        Some(&bus.address()),
+        &[],
+        &["/nonexistent/command"],
+    );
+    assert_eq!(output.status.code(), Some(127), "{}", text(&output));
+    // A setup failure after the proxy started (a runtime that does not exist): 125.
+    let output = run_command(
+        &exe,
+        &policy,
+        Some(&bus.address()),
+        &["--runtime", "/nonexistent/runtime"],
+        &["true"],
+    );
+    assert_eq!(output.status.code(), Some(125), "{}", text(&output));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let address = bus.address();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.starts_with("xdg-dbus-proxy") && c.contains(&address))
+        .collect();
+    assert!(left.is_empty(), "proxies left behind: {left:?}");
+}
