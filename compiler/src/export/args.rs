@@ -18,6 +18,11 @@ pub fn finish_args(policy: &Policy) -> (Vec<String>, Vec<Diagnostic>) {
     let mut args = Vec::new();
     let mut diags = Vec::new();
     for (on, off, words) in bitsets(context) {
+        let words = if on == "socket" {
+            super::cli_order(words, false)
+        } else {
+            words
+        };
         for (word, enabled) in words {
             args.push(format!("--{}={word}", if enabled { on } else { off }));
         }

@@ -8,7 +8,6 @@
 //! merely mirrors fallback-x11 is not written twice.
 
 use portcullis_ir::beyond::{BusRuleKind, Level, Requirements};
-use portcullis_ir::context::Socket;
 use portcullis_ir::dbus::{Bus as IrBus, BusPolicy};
 use portcullis_ir::fs::{FsKey, FsMode};
 use portcullis_ir::identity::Kind;
@@ -84,14 +83,13 @@ fn covers(key: &FsKey, mask: &str) -> bool {
 pub fn document(policy: &Policy) -> Document {
     let context = &policy.context;
     let mut items = Vec::new();
-    let fallback = context.sockets.get(&Socket::FallbackX11);
     for (on, _, words) in super::bitsets(context) {
+        let words = if on == "socket" {
+            super::cli_order(words, true)
+        } else {
+            words
+        };
         for (word, enabled) in words {
-            let x11_mirrors_fallback = word == "x11"
-                && fallback.is_some_and(|f| context.sockets.get(&Socket::X11) == Some(f));
-            if on == "socket" && x11_mirrors_fallback {
-                continue;
-            }
             let value = s(word);
             let negated = !enabled;
             items.push(item(match on {

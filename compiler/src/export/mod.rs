@@ -37,3 +37,35 @@ pub(crate) fn bitsets(context: &Context) -> [Bitset; 4] {
         ("allow", "disallow", words(&context.features, |s| s.name())),
     ]
 }
+
+/// The socket words in the order the command line needs: Flatpak's order, except that an
+/// x11 bit that differs from fallback-x11 comes after it (on the command line
+/// `fallback-x11` also sets x11, so the later statement must be x11's own). With
+/// `omit_mirrored_x11`, an x11 bit equal to fallback-x11's is left out (it is implied).
+pub(crate) fn cli_order(
+    words: Vec<(&'static str, bool)>,
+    omit_mirrored_x11: bool,
+) -> Vec<(&'static str, bool)> {
+    let fallback = words
+        .iter()
+        .find(|(w, _)| *w == "fallback-x11")
+        .map(|(_, on)| *on);
+    let Some(fallback) = fallback else {
+        return words;
+    };
+    let x11 = words.iter().find(|(w, _)| *w == "x11").map(|(_, on)| *on);
+    let mut out: Vec<(&'static str, bool)> =
+        words.into_iter().filter(|(w, _)| *w != "x11").collect();
+    match x11 {
+        Some(on) if on != fallback => {
+            let at = out
+                .iter()
+                .position(|(w, _)| *w == "fallback-x11")
+                .map_or(out.len(), |i| i + 1);
+            out.insert(at, ("x11", on));
+        }
+        Some(on) if !omit_mirrored_x11 => out.insert(0, ("x11", on)),
+        _ => {}
+    }
+    out
+}
