@@ -6,4 +6,5 @@ mod host;
 mod ir;
 mod model;
 mod oracle;
+mod sandbox;
 mod snapshots;

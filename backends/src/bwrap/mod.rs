@@ -3,8 +3,8 @@
 //! bubblewrap (`bwrap ARGS -- CMD`), for interoperability and comparison.
 //!
 //! Pure: the caller (the CLI, the only place allowed to read the environment) expands the
-//! plan for the current user, creates [`BwrapArgs::host_dirs`] and writes
-//! [`BwrapArgs::data_files`] before running bwrap. bubblewrap cannot read data from a path
+//! plan for the current user, creates [`BwrapArgs::host_dirs`] and
+//! [`BwrapArgs::host_symlinks`] and writes [`BwrapArgs::data_files`] before running bwrap. bubblewrap cannot read data from a path
 //! given on a JSON command line through an fd, so generated files are written under a data
 //! directory and bound read-only. A mask becomes a read-only tmpfs on a directory or an
 //! empty read-only file on anything else, decided through [`HostFs`] on the host path the
@@ -26,6 +26,11 @@ pub struct BwrapArgs {
     pub host_dirs: Vec<(String, u32)>,
     /// Files to write before running bwrap: (host path, content).
     pub data_files: Vec<(String, Vec<u8>)>,
+    /// Symlinks to create on the host before running bwrap: (host path, link text). A
+    /// symlink whose destination lies inside a host bind lands on the host anyway, and
+    /// bubblewrap 0.8 fails when it exists from an earlier run; Flatpak creates these
+    /// (the runtime-dir members) on the host too.
+    pub host_symlinks: Vec<(String, String)>,
 }
 
 /// Namespaces to unshare beyond bubblewrap's defaults.
@@ -126,7 +131,10 @@ pub fn args(
             }
             MountOp::Proc { dest } => push(a, &["--proc", dest.as_str()]),
             MountOp::Dev { dest } => push(a, &["--dev", dest.as_str()]),
-            MountOp::Symlink { target, dest } => push(a, &["--symlink", target, dest.as_str()]),
+            MountOp::Symlink { target, dest } => match host_path_of(&binds, dest.as_str()) {
+                Some(host) => out.host_symlinks.push((host, target.clone())),
+                None => push(a, &["--symlink", target, dest.as_str()]),
+            },
             MountOp::File {
                 dest,
                 content,

@@ -5,7 +5,7 @@
 //! array of bubblewrap arguments running the same plan for the current user: it is the one
 //! backend that reads the environment, and it does so here, in the CLI layer. It expands the
 //! plan for the caller (host `/usr` as runtime, no app tree), creates the host directories
-//! the plan asks for and writes the generated files under
+//! and runtime-dir symlinks the plan asks for and writes the generated files under
 //! `${XDG_RUNTIME_DIR:-/tmp}/portcullis-bwrap-UID/APP_ID/`, so that
 //! `bwrap $(jq -r '.[]' args.json) -- CMD` runs at once.
 
@@ -110,6 +110,15 @@ fn write_data(out: &bwrap::BwrapArgs) -> std::io::Result<()> {
         if !Path::new(dir).is_dir() {
             std::fs::create_dir_all(dir)?;
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(*mode))?;
+        }
+    }
+    for (path, target) in &out.host_symlinks {
+        let link = Path::new(path);
+        if std::fs::symlink_metadata(link).is_err() {
+            if let Some(parent) = link.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::os::unix::fs::symlink(target, link)?;
         }
     }
     for (path, content) in &out.data_files {
