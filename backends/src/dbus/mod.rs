@@ -35,7 +35,8 @@ pub use rules::{A11Y_CALLS, PORTAL_BROADCAST, PORTAL_CALL};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Why {
-    /// `--filter` / `--sloppy-names`: how the proxy filters.
+    /// `--filter` (only what the rules allow passes) and `--sloppy-names` (every unique
+    /// name's changes are reported, which AT-SPI needs): how the proxy filters.
     Filtering,
     /// Implicit: the app may own its own id and everything below it.
     AppId,

@@ -28,8 +28,11 @@ pub fn render(plan: &DbusPlan, policy: &Policy) -> String {
     render_with(plan, &origin_by_bytes(policy))
 }
 
-fn because(why: &Why, name: &dyn Fn(Origin) -> String) -> String {
+fn because(arg: &str, why: &Why, name: &dyn Fn(Origin) -> String) -> String {
     match why {
+        Why::Filtering if arg == "--sloppy-names" => {
+            "accessibility: every unique name's changes are reported".into()
+        }
         Why::Filtering => "filtering: nothing passes but what the rules allow".into(),
         Why::AppId => "implicit: the app owns its own id and names below it".into(),
         Why::Mpris => "implicit: the app owns its MPRIS media-player name".into(),
@@ -72,7 +75,7 @@ pub fn render_with(plan: &DbusPlan, name: &dyn Fn(Origin) -> String) -> String {
                         out,
                         "{:<width$}  # {}",
                         a.arg,
-                        because(&a.why, name),
+                        because(&a.arg, &a.why, name),
                         width = width
                     );
                 }

@@ -18,17 +18,11 @@ pub fn run(args: EmitArgs) -> ExitCode {
     match args.backend {
         Backend::Seccomp => seccomp(&args),
         Backend::Mounts => super::emit_mounts::mounts(&args),
-        Backend::Dbus => not_available("dbus"),
+        Backend::Dbus => super::emit_dbus::dbus(&args),
         Backend::Landlock => super::emit_defense::landlock(&args),
         Backend::Apparmor => super::emit_defense::apparmor(&args),
         Backend::Bwrap => super::emit_mounts::bwrap(&args),
     }
-}
-
-/// The arm of a backend whose `emit` has not landed in this build.
-fn not_available(backend: &str) -> ExitCode {
-    eprintln!("error: backend `{backend}` is not available in this build");
-    ExitCode::from(EXIT_INVALID)
 }
 
 /// The seccomp architecture for `--arch` (default: this machine's).
