@@ -6,7 +6,9 @@
 //! must be covered by an expected one (otherwise it grants more than the policy, e.g. a
 //! broader wildcard) and every expected filter must be covered by an emitted one
 //! (otherwise a grant or an implicit rule is missing). It never calls backend code.
+//! [`advisory`] marks the fine-grained rules for `audit`: advisory, or without effect.
 
+pub mod advisory;
 pub mod expect;
 pub mod model;
 
