@@ -4,3 +4,4 @@ mod seccomp;
 mod corpus;
 mod mounts;
 mod conformance;
+mod audit;

@@ -47,14 +47,17 @@ pub struct Finding {
     pub suppressed: Option<String>,
 }
 
-/// Runs every lint on one input. One finding per code (the first option that triggers
-/// it), sorted by position and code.
+/// Runs every lint on one input. One finding per code and option (an option repeated
+/// with the same code reports once), sorted by position and code.
 pub fn lint(view: &FinishArgs) -> Vec<Finding> {
     let mut hits = fblint::check(view);
     hits.extend(own::check(view));
     let mut findings: Vec<Finding> = Vec::new();
     for hit in hits {
-        if findings.iter().any(|f| f.code == hit.code) {
+        if findings
+            .iter()
+            .any(|f| f.code == hit.code && f.origin == hit.origin && f.option == hit.option)
+        {
             continue;
         }
         findings.push(finding(hit));
@@ -97,6 +100,23 @@ fn finding(hit: fblint::Hit) -> Finding {
         option: hit.option,
         origin: hit.origin,
         suppressed: None,
+    }
+}
+
+/// Raises each finding to the risk of the grant written by the same statement: a
+/// `finish-args-unnecessary-xdg-data-flatpak-create-access` on
+/// `xdg-data/flatpak/overrides:create` is an escape, so it is critical.
+pub fn apply_risk(findings: &mut [Finding], assessment: &crate::risk::Assessment) {
+    for f in findings.iter_mut() {
+        if let Some(risk) = assessment
+            .paths
+            .iter()
+            .filter(|p| p.origin == f.origin)
+            .map(|p| p.severity)
+            .max()
+        {
+            f.severity = f.severity.max(risk);
+        }
     }
 }
 
@@ -147,10 +167,7 @@ mod tests {
             sev("finish-args-flatpak-spawn-access"),
             Some(Severity::Critical)
         );
-        assert_eq!(
-            sev("portcullis-flatpak-overrides-write"),
-            Some(Severity::Medium)
-        );
+        assert_eq!(sev("portcullis-flatpak-overrides-write"), None, "read-only");
     }
 
     #[test]

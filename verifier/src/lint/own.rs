@@ -136,52 +136,62 @@ pub fn at_or_below(path: &str, base: &str) -> bool {
     path == base || (path.starts_with(base) && path.as_bytes().get(base.len()) == Some(&b'/'))
 }
 
+/// Container engine sockets (or their directories): the engine runs containers outside
+/// the sandbox with any host mount.
+pub const CONTAINER_SOCKETS: &[&str] = &[
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/podman",
+    "/var/run/podman",
+    "xdg-run/podman",
+    "xdg-run/docker.sock",
+];
+
 fn filesystem(arg: &FinishArg, out: &mut Vec<Hit>) {
-    let (token, _) = split_mode(&arg.value);
+    let (token, mode) = split_mode(&arg.value);
+    let writable = mode != Some("ro");
     if token.split('/').any(|part| part == "..") {
         out.push(hit("portcullis-parent-traversal", arg));
     }
-    if let Some(rel) = home_relative(token) {
-        if SHELL_STARTUP.iter().any(|f| at_or_below(rel, f)) {
-            out.push(hit("portcullis-shell-startup-write", arg));
+    if writable {
+        if let Some(rel) = home_relative(token) {
+            if SHELL_STARTUP.iter().any(|f| at_or_below(rel, f)) {
+                out.push(hit("portcullis-shell-startup-write", arg));
+            }
         }
-    }
-    if let Some(rel) = token.strip_prefix("xdg-config/") {
-        let rel = rel.trim_end_matches('/');
-        if SHELL_STARTUP
-            .iter()
-            .filter_map(|f| f.strip_prefix(".config/"))
-            .any(|f| at_or_below(rel, f))
-        {
-            out.push(hit("portcullis-shell-startup-write", arg));
+        if let Some(rel) = token.strip_prefix("xdg-config/") {
+            let rel = rel.trim_end_matches('/');
+            if SHELL_STARTUP
+                .iter()
+                .filter_map(|f| f.strip_prefix(".config/"))
+                .any(|f| at_or_below(rel, f))
+            {
+                out.push(hit("portcullis-shell-startup-write", arg));
+            }
+            if at_or_below(rel, "autostart") {
+                out.push(hit("portcullis-autostart-write", arg));
+            }
         }
-        if at_or_below(rel, "autostart") {
-            out.push(hit("portcullis-autostart-write", arg));
+        let overrides = data_relative(token)
+            .is_some_and(|rel| at_or_below(rel, "flatpak/overrides") || matches!(rel, "flatpak"));
+        if overrides {
+            out.push(hit("portcullis-flatpak-overrides-write", arg));
         }
-    }
-    if data_relative(token).is_some_and(|rel| at_or_below(rel, "flatpak")) {
-        out.push(hit("portcullis-flatpak-overrides-write", arg));
     }
     if token == "xdg-run/bus" || run_user_bus(token) {
         out.push(hit("portcullis-bus-socket-filesystem", arg));
     }
     if ["/run/dbus", "/var/run/dbus"]
         .iter()
-        .any(|d| at_or_below(token, d) || *d == token.trim_end_matches('/'))
-        || matches!(token, "/run" | "/var/run")
+        .any(|d| at_or_below(token.trim_end_matches('/'), d))
+        || matches!(token.trim_end_matches('/'), "/run" | "/var/run")
     {
         out.push(hit("portcullis-system-bus-socket-filesystem", arg));
     }
-    let container = [
-        "/run/docker.sock",
-        "/var/run/docker.sock",
-        "/run/podman",
-        "/var/run/podman",
-        "/run/containerd",
-        "xdg-run/podman",
-        "xdg-run/docker.sock",
-    ];
-    if container.iter().any(|c| at_or_below(token, c)) {
+    if CONTAINER_SOCKETS
+        .iter()
+        .any(|c| at_or_below(token.trim_end_matches('/'), c))
+    {
         out.push(hit("portcullis-container-socket", arg));
     }
 }

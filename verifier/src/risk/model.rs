@@ -13,7 +13,9 @@
 //!   `~/.local/share/flatpak/overrides` (the app grants itself everything at its next
 //!   start), `~/.config/autostart`, `~/.config/systemd/user`, or shell start-up files
 //!   (`~/.bashrc`-like), through `~/…`, `xdg-config`, `xdg-data`, a parent of home
-//!   (`/home`, `/var/home`) or a `..` path Flatpak before 1.17.3 accepts.
+//!   (`/home`, `/var/home`) or a `..` path Flatpak before 1.17.3 accepts;
+//! * beyond the issue's list: a container engine socket (`/run/docker.sock`,
+//!   `xdg-run/podman`, …): the engine runs containers outside the sandbox.
 //!
 //! Serious but not an escape: X11 (input injection, screen capture), `device=all`,
 //! `ssh-auth`, `gpg-agent`, read access to home or to secret stores, `devel`, the raw
@@ -44,6 +46,8 @@ const REF_AGENT: &str = "ssh-agent(1) / gpg-agent(1): the agent signs for any cl
 const REF_SECRETS: &str = "home contains keys, tokens and browser profiles";
 const REF_DEVEL: &str = "Flatpak docs: allow=devel permits ptrace and perf_event_open";
 const REF_FS: &str = "Flatpak semantics §1.8: the token's export";
+const REF_CONTAINER: &str =
+    "Docker/Podman API: containers run outside the sandbox with any host bind mount";
 const REF_TRAVERSAL: &str =
     "Flatpak semantics §1.8 step 5: `..` after the first `/` is not rejected before 1.17.3";
 
@@ -311,6 +315,13 @@ impl Builder<'_> {
             "the host shell runs them at the next login or terminal",
             REF_SHELL,
         );
+        let engine = self.capability("drive a container engine (Docker or Podman API)");
+        self.g.link(
+            engine,
+            host,
+            "the engine starts containers outside the sandbox, with any host directory mounted",
+            REF_CONTAINER,
+        );
         let read_secrets = self.impact(
             "read the user's private keys, tokens and browser profiles",
             Severity::High,
@@ -327,6 +338,21 @@ impl Builder<'_> {
                     g,
                     raw_bus,
                     "the session bus socket is exported as a file",
+                    REF_FS,
+                );
+            }
+            let text = key.to_string();
+            let text = text.trim_end_matches('/');
+            let own = crate::lint::own::CONTAINER_SOCKETS;
+            if own
+                .iter()
+                .any(|c| text == *c || text.starts_with(&format!("{c}/")))
+            {
+                let g = self.grant(label.clone(), entry.origin);
+                self.g.link(
+                    g,
+                    engine,
+                    "the engine's socket is exported as a file",
                     REF_FS,
                 );
             }
@@ -449,7 +475,7 @@ impl Builder<'_> {
             self.g
                 .link(g, c, "the seccomp filter allows them", REF_DEVEL);
             let i = self.impact(
-                "weaker seccomp filter (more kernel attack surface)",
+                "reach more of the kernel (a weaker seccomp filter)",
                 Severity::Medium,
             );
             self.g

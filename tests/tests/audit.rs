@@ -1,0 +1,9 @@
+//! Audit, lint and CI gating: flatpak-builder-lint parity, escape classification on the
+//! corpus, the audit of real manifests, and SARIF validated against the 2.1.0 schema.
+
+mod corpus;
+mod escapes;
+mod parity;
+mod sarif;
+mod schema;
+mod snapshots;

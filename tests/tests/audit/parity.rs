@@ -1,0 +1,78 @@
+//! Lint parity with flatpak-builder-lint, code by code, on every corpus record.
+
+use std::collections::BTreeMap;
+
+use portcullis_ir::Origin;
+use portcullis_verifier::lint::{self, FinishArgs};
+
+use super::corpus;
+
+fn fblint_codes(app_id: &str, args: &[String]) -> Vec<String> {
+    let view = FinishArgs::from_strings(Some(app_id), args, Origin::default());
+    let mut codes: Vec<String> = lint::lint(&view)
+        .into_iter()
+        .filter(|f| f.fblint)
+        .map(|f| f.code)
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+#[derive(Default)]
+struct Counts {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+#[test]
+fn finish_args_codes_match_the_oracle_on_every_record() {
+    let (Some(records), Some(oracle)) = (corpus::records(), corpus::oracle("results.jsonl")) else {
+        eprintln!("skipped: the shared corpus is not present");
+        return;
+    };
+    let mut per_code: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    let mut compared = 0;
+    for record in &records {
+        let Some(expected) = oracle.get(&("synth".to_string(), record.app_id.clone())) else {
+            continue;
+        };
+        compared += 1;
+        let ours = fblint_codes(&record.app_id, &record.finish_args);
+        for code in ours.iter().chain(expected.iter()) {
+            let c = per_code.entry(code.clone()).or_default();
+            match (ours.contains(code), expected.contains(code)) {
+                (true, true) => c.tp += 1,
+                (true, false) => c.fp += 1,
+                (false, true) => c.fn_ += 1,
+                (false, false) => {}
+            }
+        }
+        if &ours != expected {
+            mismatches.push(format!(
+                "{}: ours {ours:?}, fblint {expected:?}",
+                record.app_id
+            ));
+        }
+    }
+    // Each code counted twice when both sides have it (once per chain side).
+    for (code, c) in &per_code {
+        let tp = c.tp / 2;
+        let precision = tp as f64 / (tp + c.fp).max(1) as f64;
+        let recall = tp as f64 / (tp + c.fn_).max(1) as f64;
+        if c.fp + c.fn_ > 0 {
+            eprintln!("{code}: precision {precision:.2} recall {recall:.2}");
+        }
+    }
+    eprintln!(
+        "compared {compared} records, {} mismatches",
+        mismatches.len()
+    );
+    assert!(
+        compared >= 300,
+        "only {compared} records had an oracle entry"
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
