@@ -1,0 +1,295 @@
+//! SARIF 2.1.0 output for `check` and `diff`, ready for GitHub code scanning.
+//!
+//! One run per invocation: the tool with its rule metadata (id, short and full
+//! description, help text and URI, default level, `security-severity`), and one result
+//! per finding with its `ruleId`, level, message, physical location (file, start and end
+//! line and column, in Unicode code points), a stable fingerprint, and — for findings an
+//! exceptions file covers — an external suppression with the exception's reason.
+//!
+//! Fingerprints hash the rule id, the code, the file and the option text, not the line,
+//! so moving a statement does not make code scanning report it as new.
+
+use portcullis_ir::Origin;
+use portcullis_verifier::lint;
+use serde_json::{json, Value};
+
+/// One rule as SARIF reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// The `ruleId` results refer to.
+    pub id: String,
+    /// One line.
+    pub short: String,
+    /// What to do.
+    pub help: String,
+    /// Documentation, when there is a public page.
+    pub help_uri: Option<String>,
+    /// `error`, `warning` or `note`.
+    pub level: &'static str,
+    /// GitHub's `security-severity` (0.0–10.0), for security findings.
+    pub security_severity: Option<f32>,
+}
+
+/// Where a result is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file as given on the command line.
+    pub file: String,
+    /// 1-based start line.
+    pub line: usize,
+    /// 1-based start column (code points).
+    pub column: usize,
+    /// 1-based end line.
+    pub end_line: usize,
+    /// 1-based end column, exclusive.
+    pub end_column: usize,
+}
+
+/// One result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// The rule it belongs to.
+    pub rule_id: String,
+    /// The full code (equal to the rule id unless generated, e.g. `finish-args-own-name-org.x`).
+    pub code: String,
+    /// `error`, `warning` or `note`.
+    pub level: &'static str,
+    /// What was found.
+    pub message: String,
+    /// Where, when known.
+    pub location: Option<Location>,
+    /// Text that identifies the finding independently of its line (the option as written).
+    pub anchor: String,
+    /// The exception's reason, when an exceptions file covers the finding.
+    pub suppressed: Option<String>,
+}
+
+/// FNV-1a, 64 bits: a small, stable, dependency-free hash for fingerprints.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// A repository-relative URI for a path (forward slashes, no leading `./`).
+fn uri(file: &str) -> String {
+    let file = file.replace('\\', "/");
+    file.strip_prefix("./").unwrap_or(&file).to_string()
+}
+
+/// The SARIF log as pretty JSON.
+pub fn render(rules: &[Rule], findings: &[Finding]) -> String {
+    let rule_index = |id: &str| rules.iter().position(|r| r.id == id);
+    let rules_json: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            let mut rule = json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": { "text": r.short },
+                "fullDescription": { "text": r.short },
+                "help": { "text": r.help },
+                "defaultConfiguration": { "level": r.level },
+                "properties": { "tags": ["security"] },
+            });
+            if let Some(uri) = &r.help_uri {
+                rule["helpUri"] = json!(uri);
+            }
+            if let Some(s) = r.security_severity {
+                rule["properties"]["security-severity"] = json!(format!("{s:.1}"));
+            }
+            rule
+        })
+        .collect();
+    let mut artifacts: Vec<String> = findings
+        .iter()
+        .filter_map(|f| f.location.as_ref().map(|l| uri(&l.file)))
+        .collect();
+    artifacts.sort();
+    artifacts.dedup();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let mut result = json!({
+                "ruleId": f.rule_id,
+                "level": f.level,
+                "message": { "text": f.message },
+                "partialFingerprints": {
+                    "portcullisFindingHash/v1": fingerprint(&[
+                        &f.rule_id,
+                        &f.code,
+                        f.location.as_ref().map(|l| l.file.as_str()).unwrap_or(""),
+                        &f.anchor,
+                    ]),
+                },
+                "properties": { "code": f.code },
+            });
+            if let Some(i) = rule_index(&f.rule_id) {
+                result["ruleIndex"] = json!(i);
+            }
+            if let Some(l) = &f.location {
+                let file = uri(&l.file);
+                let mut artifact = json!({ "uri": file });
+                if let Some(i) = artifacts.iter().position(|a| *a == file) {
+                    artifact["index"] = json!(i);
+                }
+                result["locations"] = json!([{
+                    "physicalLocation": {
+                        "artifactLocation": artifact,
+                        "region": {
+                            "startLine": l.line,
+                            "startColumn": l.column,
+                            "endLine": l.end_line,
+                            "endColumn": l.end_column,
+                        },
+                    },
+                }]);
+            }
+            if let Some(reason) = &f.suppressed {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": reason,
+                }]);
+            }
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "portcullis",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://docs.flathub.org/linter",
+                    "rules": rules_json,
+                },
+            },
+            "columnKind": "unicodeCodePoints",
+            "artifacts": artifacts.iter().map(|a| json!({ "location": { "uri": a } })).collect::<Vec<_>>(),
+            "results": results,
+        }],
+    });
+    // INVARIANT: the log is built from strings and numbers only; serialising cannot fail.
+    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+}
+
+/// The SARIF level of one of our severities: critical and high are errors, medium and
+/// low warnings, info a note.
+pub fn level(severity: portcullis_verifier::Severity) -> &'static str {
+    use portcullis_verifier::Severity as S;
+    match severity {
+        S::Critical | S::High => "error",
+        S::Medium | S::Low => "warning",
+        S::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` score for one of our severities.
+pub fn security_severity(severity: portcullis_verifier::Severity) -> f32 {
+    use portcullis_verifier::Severity as S;
+    match severity {
+        S::Critical => 9.5,
+        S::High => 7.5,
+        S::Medium => 5.0,
+        S::Low => 2.0,
+        S::Info => 0.0,
+    }
+}
+
+/// The SARIF rule of a lint family, from the registry.
+pub fn lint_rule(rule: &lint::rules::Rule) -> Rule {
+    Rule {
+        id: rule.id.to_string(),
+        short: rule.summary.to_string(),
+        help: rule.help.to_string(),
+        help_uri: lint::rules::help_uri(rule),
+        level: level(rule.severity),
+        security_severity: Some(security_severity(rule.severity)),
+    }
+}
+
+/// Lint findings as SARIF results, with the rules they use; `locate` turns an origin into
+/// a position.
+pub fn from_lint(
+    findings: &[lint::Finding],
+    locate: impl Fn(Origin) -> Option<Location>,
+) -> (Vec<Rule>, Vec<Finding>) {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut results = Vec::new();
+    for f in findings {
+        if !rules.iter().any(|r| r.id == f.rule) {
+            if let Some(rule) = lint::rules::RULES.iter().find(|r| r.id == f.rule) {
+                rules.push(lint_rule(rule));
+            }
+        }
+        results.push(Finding {
+            rule_id: f.rule.to_string(),
+            code: f.code.clone(),
+            level: level(f.severity),
+            message: format!("{}: {}", f.code, f.message),
+            location: locate(f.origin),
+            anchor: f.option.clone().unwrap_or_default(),
+            suppressed: f.suppressed.clone(),
+        });
+    }
+    (rules, results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable_and_separate_parts() {
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
+        assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
+        assert_eq!(fingerprint(&[]), "cbf29ce484222325");
+    }
+
+    #[test]
+    fn results_point_at_rules_and_files() {
+        let rules = [Rule {
+            id: "r".into(),
+            short: "s".into(),
+            help: "h".into(),
+            help_uri: None,
+            level: "error",
+            security_severity: Some(9.5),
+        }];
+        let findings = [Finding {
+            rule_id: "r".into(),
+            code: "r".into(),
+            level: "error",
+            message: "m".into(),
+            location: Some(Location {
+                file: "./a/b.json".into(),
+                line: 3,
+                column: 5,
+                end_line: 3,
+                end_column: 9,
+            }),
+            anchor: "--x".into(),
+            suppressed: Some("why".into()),
+        }];
+        let log: Value = serde_json::from_str(&render(&rules, &findings)).unwrap();
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["ruleIndex"], 0);
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "a/b.json"
+        );
+        assert_eq!(result["suppressions"][0]["justification"], "why");
+        assert_eq!(
+            log["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"],
+            "9.5"
+        );
+    }
+}
