@@ -5,3 +5,4 @@ mod oracle;
 mod policies;
 mod proxy;
 mod run;
+mod snapshots;
