@@ -76,3 +76,50 @@ fn finish_args_codes_match_the_oracle_on_every_record() {
     );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// With Flathub's exceptions for the corpus apps (`tests/fixtures/flathub-exceptions-corpus.json`:
+/// the app → code pairs of the linter's shipped `exceptions.json`, every branch key merged as
+/// the linter does without a repository key), the codes left are the ones the linter leaves.
+#[test]
+fn exceptions_leave_what_the_linter_leaves() {
+    let (Some(records), Some(oracle)) = (
+        corpus::records(),
+        corpus::oracle("results_with_exceptions.jsonl"),
+    ) else {
+        eprintln!("skipped: the shared corpus is not present");
+        return;
+    };
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/flathub-exceptions-corpus.json"
+    );
+    let exceptions =
+        lint::Exceptions::parse(&std::fs::read_to_string(path).expect("fixture")).expect("parses");
+    let (mut mismatches, mut stale, mut suppressed) = (Vec::new(), 0, 0);
+    for record in &records {
+        let Some(expected) = oracle.get(&("synth".to_string(), record.app_id.clone())) else {
+            continue;
+        };
+        let view =
+            FinishArgs::from_strings(Some(&record.app_id), &record.finish_args, Origin::default());
+        let mut findings: Vec<_> = lint::lint(&view).into_iter().filter(|f| f.fblint).collect();
+        stale += lint::apply_exceptions(&mut findings, &record.app_id, &exceptions).len();
+        suppressed += findings.iter().filter(|f| f.suppressed.is_some()).count();
+        let mut left: Vec<String> = findings
+            .into_iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.code)
+            .collect();
+        left.sort();
+        left.dedup();
+        if &left != expected {
+            mismatches.push(format!(
+                "{}: ours {left:?}, fblint {expected:?}",
+                record.app_id
+            ));
+        }
+    }
+    eprintln!("exceptions: {suppressed} findings suppressed, {stale} stale exceptions reported");
+    assert!(suppressed > 400, "{suppressed}");
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
