@@ -5,3 +5,4 @@ mod corpus;
 mod mounts;
 mod conformance;
 mod audit;
+mod syntax;
