@@ -76,7 +76,9 @@ pub(crate) fn from_pest(file: &SourceFile, err: &pest::error::Error<Rule>) -> Pa
         .last()
         .map(|(_, word_start)| word_at(text, *word_start));
     let statement = match (statement_word(text, pos), &enclosing) {
-        (_, Some(block)) if block == "limits" || block == "network" => block.clone(),
+        (_, Some(block)) if ["limits", "network", "extension"].contains(&block.as_str()) => {
+            block.clone()
+        }
         (word, _) => word,
     };
     let has = |rule: Rule| positives.contains(&rule);
