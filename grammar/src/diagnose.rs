@@ -86,13 +86,20 @@ pub(crate) fn from_pest(file: &SourceFile, err: &pest::error::Error<Rule>) -> Pa
     if has(Rule::value_list) || has(Rule::filesystem_entry) || has(Rule::quoted) || has(Rule::bare)
     {
         let after = before.clone().unwrap_or_else(|| statement.clone());
+        let help = if after == "except" {
+            "write the paths to mask after `except`, for example \
+             `filesystem home except ~/.ssh, ~/.gnupg`"
+                .to_string()
+        } else {
+            example_help(&statement)
+        };
         return ParseError::new(
             file,
             ParseErrorKind::MissingValue,
             found,
             format!("expected a value after `{after}`, found {found_text}"),
             "a value is missing here",
-            example_help(&statement),
+            help,
         );
     }
     if has(Rule::port_list) || has(Rule::port) {

@@ -448,6 +448,13 @@ fn error_codes_are_stable_strings() {
 }
 
 #[test]
+fn a_byte_order_mark_is_skipped() {
+    let d = doc("\u{feff}app a.b.C {\n    socket x11\n}\n");
+    assert_eq!(d.header.and_then(|h| h.kind), Some(HeaderKind::App));
+    assert_eq!(d.items.len(), 1);
+}
+
+#[test]
 fn empty_and_comment_only_files() {
     assert_eq!(doc("").items.len(), 0);
     let d = doc("# nothing but a comment\n\n# and another");
