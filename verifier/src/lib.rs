@@ -3,6 +3,7 @@
 pub mod bpf;
 pub mod consistency;
 pub mod dbus;
+pub mod diff;
 pub mod lint;
 pub mod mounts;
 pub mod risk;
