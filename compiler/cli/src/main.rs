@@ -9,6 +9,7 @@
 mod cli;
 mod commands;
 mod report;
+mod sarif;
 
 use std::process::ExitCode;
 

@@ -204,6 +204,42 @@ pub fn security_severity(severity: portcullis_verifier::Severity) -> f32 {
     }
 }
 
+/// Rules and results gathered over many inputs, rendered once.
+#[derive(Clone, Debug, Default)]
+pub struct Log {
+    /// Every rule a result refers to, in first-use order.
+    pub rules: Vec<Rule>,
+    /// Every result, in input order.
+    pub results: Vec<Finding>,
+}
+
+impl Log {
+    /// Adds a rule unless one with the same id is there.
+    pub fn add_rule(&mut self, rule: Rule) {
+        if !self.rules.iter().any(|r| r.id == rule.id) {
+            self.rules.push(rule);
+        }
+    }
+
+    /// Adds lint findings with their rules.
+    pub fn add_lints(
+        &mut self,
+        findings: &[lint::Finding],
+        locate: impl Fn(Origin) -> Option<Location>,
+    ) {
+        let (rules, results) = from_lint(findings, locate);
+        for rule in rules {
+            self.add_rule(rule);
+        }
+        self.results.extend(results);
+    }
+
+    /// The SARIF log.
+    pub fn render(&self) -> String {
+        render(&self.rules, &self.results)
+    }
+}
+
 /// The SARIF rule of a lint family, from the registry.
 pub fn lint_rule(rule: &lint::rules::Rule) -> Rule {
     Rule {

@@ -1,38 +1,46 @@
-//! `portcullis check INPUT... [--format human|json] [--exceptions FILE] [--fail-on LEVEL]`:
+//! `portcullis check INPUT... [--format human|json|sarif] [--exceptions FILE] [--fail-on LEVEL]`:
 //! parse, import and check each input; print every finding with its code and position.
 //!
 //! Exit 2 when an input is invalid (cannot be read, or Flatpak would refuse it), else 1
-//! when a finding is at or above `--fail-on` (default `error`), else 0. An exceptions file
-//! maps an app id (or `*`) to codes to drop, in the shape of Flathub's `exceptions.json`:
+//! when a finding is at or above `--fail-on` (default `error`), else 0. Besides the
+//! compiler's checks, every input is linted (`portcullis_verifier::lint`):
+//! flatpak-builder-lint's finish-args codes are errors, as on Flathub; our own codes are
+//! errors when critical, else warnings. `--format sarif` writes one SARIF 2.1.0 log for
+//! all inputs, excepted findings as suppressions. An exceptions file maps an app id (or
+//! `*`) to codes to drop, in any shape of Flathub's `exceptions.json` or our policy form;
+//! exceptions that match nothing are reported as stale:
 //! `{ "org.example.App": ["portcullis::check::duplicate"] }` (the short name works too).
 
 // A `Finding` is returned at most once per input, never in a loop that matters for speed;
 // keeping it unboxed keeps every caller simple.
 #![allow(clippy::result_large_err)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 use portcullis_compiler::{Code, Severity};
+use portcullis_verifier::lint;
 
+use super::audit;
 use super::input::{self, EXIT_FINDINGS, EXIT_INVALID, EXIT_OK};
 use crate::cli::{CheckArgs, ReportFormat};
 use crate::report::{self, Finding};
+use crate::sarif;
 
-/// Codes to drop, by app id (`*` for every app).
-type Exceptions = BTreeMap<String, Vec<String>>;
+/// Exceptions: Flathub's `exceptions.json` shapes or the policy-language form (see
+/// `portcullis_verifier::lint::exceptions`); app id `*` applies to every app.
+type Exceptions = lint::Exceptions;
 
 fn read_exceptions(path: &Path) -> Result<Exceptions, Finding> {
     let bytes = input::read_bytes(path)?;
-    serde_json::from_slice(&bytes).map_err(|err| {
-        Finding::new(
-            Code::SyntaxError.to_string(),
-            Severity::Error,
-            format!("the exceptions file is not a JSON object of code lists: {err}"),
-        )
-        .with_help("write `{ \"org.example.App\": [\"portcullis::check::duplicate\"] }`")
-        .with_file(input::display_name(path))
+    let text = String::from_utf8_lossy(&bytes);
+    lint::Exceptions::parse(&text).map_err(|err| {
+        Finding::new(Code::SyntaxError.to_string(), Severity::Error, err.to_string())
+            .with_help(
+                "write `{ \"org.example.App\": { \"finish-args-home-filesystem-access\": \"reason\" } }` \
+                 or `exceptions org.example.App { CODE \"reason\" }`",
+            )
+            .with_file(input::display_name(path))
     })
 }
 
@@ -40,9 +48,7 @@ fn excepted(exceptions: &Exceptions, app_id: Option<&str>, code: &str) -> bool {
     let short = code.rsplit("::").next().unwrap_or(code);
     ["*", app_id.unwrap_or("*")]
         .iter()
-        .filter_map(|id| exceptions.get(*id))
-        .flatten()
-        .any(|c| c == code || c == short)
+        .any(|id| exceptions.find(id, code).is_some() || exceptions.find(id, short).is_some())
 }
 
 /// Runs `check`.
@@ -54,12 +60,6 @@ pub fn run(args: CheckArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_INVALID);
     };
-    if args.format == ReportFormat::Sarif {
-        eprintln!(
-            "portcullis: `check --format sarif` is not available in this build; use human or json"
-        );
-        return ExitCode::from(EXIT_INVALID);
-    }
     let exceptions = match args.exceptions.as_deref().map(read_exceptions).transpose() {
         Ok(e) => e.unwrap_or_default(),
         Err(finding) => {
@@ -67,6 +67,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    let exceptions_file = args
+        .exceptions
+        .as_deref()
+        .map(input::display_name)
+        .unwrap_or_default();
+    let mut log = sarif::Log::default();
     let mut all = Vec::new();
     let mut invalid = false;
     for path in &args.inputs {
@@ -81,10 +87,25 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     .and_then(|h| h.id.as_ref())
                     .map(|id| id.value.clone());
                 let findings = input::findings(&loaded.compiled.diagnostics);
-                all.extend(findings.into_iter().filter(|f| {
-                    f.severity == Severity::Error
-                        || !excepted(&exceptions, app_id.as_deref(), &f.code)
-                }));
+                let kept: Vec<Finding> = findings
+                    .into_iter()
+                    .filter(|f| {
+                        f.severity == Severity::Error
+                            || !excepted(&exceptions, app_id.as_deref(), &f.code)
+                    })
+                    .collect();
+                for f in &kept {
+                    let (rule, result) = audit::sarif_of_report(f);
+                    log.add_rule(rule);
+                    log.results.push(result);
+                }
+                all.extend(kept);
+                all.extend(audit::check_lints(
+                    &loaded,
+                    &exceptions,
+                    &exceptions_file,
+                    &mut log,
+                ));
             }
             Err(finding) => {
                 invalid = true;
@@ -94,6 +115,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     let text = match args.format {
         ReportFormat::Json => report::render_json(&all),
+        ReportFormat::Sarif => {
+            for f in all.iter().filter(|f| f.code == Code::ReadError.to_string()) {
+                let (rule, result) = audit::sarif_of_report(f);
+                log.add_rule(rule);
+                log.results.push(result);
+            }
+            log.render()
+        }
         _ => {
             let mut text = report::render_human(&all, report::stdout_is_terminal());
             let summary = report::Summary::of(&all);

@@ -1,6 +1,8 @@
 //! One module per subcommand; [`dispatch`] maps the parsed command line to them.
 
+pub mod audit;
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod export;
 pub mod fmt;
@@ -18,7 +20,8 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
-        Command::Audit(_) | Command::Diff(_) => pending("audit/diff"),
+        Command::Audit(args) => audit::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Emit(_) => pending("emit"),
         Command::Compile(_) | Command::Verify(_) | Command::Run(_) => {
             pending("compile/verify/run")

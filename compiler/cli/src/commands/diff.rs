@@ -1,0 +1,197 @@
+//! `portcullis diff OLD NEW [--format human|json|sarif] [--fail-on LEVEL]`: the semantic
+//! permission diff.
+//!
+//! Both inputs are compiled and compared after normalisation ([`portcullis_verifier::diff`]);
+//! each change is an escalation, a reduction or neutral, with the item's risk before and
+//! after and Flatpak's own verdict. Exit 1 when an escalation's risk is at or above
+//! `--fail-on` (default `low`; a new escape counts as critical), 2 on invalid input,
+//! else 0.
+
+use std::process::ExitCode;
+
+use portcullis_verifier::diff::{self, Class, Diff};
+use portcullis_verifier::Severity;
+use serde_json::json;
+
+use super::audit::Sources;
+use super::input::{self, EXIT_FINDINGS, EXIT_INVALID, EXIT_OK};
+use crate::cli::{DiffArgs, ReportFormat};
+use crate::sarif;
+
+fn risk(s: Option<Severity>) -> &'static str {
+    s.map(|s| s.name()).unwrap_or("none")
+}
+
+fn human(d: &Diff, old: &str, new: &str) -> String {
+    let (e, r, n) = d.counts();
+    let mut out = format!("diff {old} → {new}: {e} escalation(s), {r} reduction(s), {n} neutral\n");
+    out.push_str(&format!(
+        "overall risk: {} → {}; Flatpak would {}ask for new permissions\n",
+        risk(d.risk_before),
+        risk(d.risk_after),
+        if d.flatpak_adds_permissions() {
+            ""
+        } else {
+            "not "
+        }
+    ));
+    for p in &d.escapes_added {
+        out.push_str(&format!(
+            "  NEW ESCAPE known escape found via `{}`: {}\n",
+            p.grant,
+            p.chain_text()
+        ));
+    }
+    for p in &d.escapes_removed {
+        out.push_str(&format!("  escape removed: `{}`\n", p.grant));
+    }
+    for c in &d.changes {
+        let sign = match c.class {
+            Class::Escalation => "+",
+            Class::Reduction => "-",
+            Class::Neutral => "=",
+        };
+        out.push_str(&format!(
+            "  {sign} {:<10} {:<45} {} → {}  (risk {} → {})\n",
+            c.class.name(),
+            c.item,
+            c.old.as_deref().unwrap_or("absent"),
+            c.new.as_deref().unwrap_or("absent"),
+            risk(c.risk_before),
+            risk(c.risk_after),
+        ));
+        if let Some(note) = &c.note {
+            out.push_str(&format!("      {note}\n"));
+        }
+    }
+    out
+}
+
+fn sarif_log(d: &Diff, old: &Sources, new: &Sources) -> String {
+    let rule = |id: &str, short: &str, level, sev| sarif::Rule {
+        id: id.into(),
+        short: short.into(),
+        help: "review the change; exit status 1 when its risk is at or above `--fail-on`".into(),
+        help_uri: None,
+        level,
+        security_severity: Some(sev),
+    };
+    let rules = vec![
+        rule(
+            "portcullis-diff-escalation",
+            "the new policy grants more",
+            "error",
+            7.5,
+        ),
+        rule(
+            "portcullis-diff-new-escape",
+            "the new policy has a known escape the old one had not",
+            "error",
+            9.5,
+        ),
+        rule(
+            "portcullis-diff-reduction",
+            "the new policy grants less",
+            "note",
+            0.0,
+        ),
+    ];
+    let mut findings = Vec::new();
+    for p in &d.escapes_added {
+        findings.push(sarif::Finding {
+            rule_id: "portcullis-diff-new-escape".into(),
+            code: "portcullis-diff-new-escape".into(),
+            level: "error",
+            message: format!("known escape found via `{}`: {}", p.grant, p.chain_text()),
+            location: new.locate(p.origin),
+            anchor: p.grant.clone(),
+            suppressed: None,
+        });
+    }
+    for c in d.changes.iter().filter(|c| c.class != Class::Neutral) {
+        let escalation = c.class == Class::Escalation;
+        let id = if escalation {
+            "portcullis-diff-escalation"
+        } else {
+            "portcullis-diff-reduction"
+        };
+        let sources = if c.in_new { new } else { old };
+        findings.push(sarif::Finding {
+            rule_id: id.into(),
+            code: id.into(),
+            level: if escalation {
+                sarif::level(c.gate_level().unwrap_or(Severity::Low))
+            } else {
+                "note"
+            },
+            message: format!(
+                "{} `{}`: {} → {} (risk {} → {})",
+                c.class.name(),
+                c.item,
+                c.old.as_deref().unwrap_or("absent"),
+                c.new.as_deref().unwrap_or("absent"),
+                risk(c.risk_before),
+                risk(c.risk_after)
+            ),
+            location: c.origin.and_then(|o| sources.locate(o)),
+            anchor: c.item.clone(),
+            suppressed: None,
+        });
+    }
+    sarif::render(&rules, &findings)
+}
+
+/// Runs `diff`.
+pub fn run(args: DiffArgs) -> ExitCode {
+    let Some(fail_on) = Severity::from_name(&args.fail_on) else {
+        eprintln!(
+            "portcullis: `--fail-on {}` is not a level: use critical, high, medium, low or info",
+            args.fail_on
+        );
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let (old_file, old, _) = match input::policy(&args.old) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (new_file, new, _) = match input::policy(&args.new) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let d = diff::diff(&old, &new);
+    let (old_name, new_name) = (
+        input::display_name(&args.old),
+        input::display_name(&args.new),
+    );
+    let text = match args.format {
+        ReportFormat::Human => human(&d, &old_name, &new_name),
+        ReportFormat::Json => {
+            let value = json!({
+                "old": old_name,
+                "new": new_name,
+                "risk_before": d.risk_before,
+                "risk_after": d.risk_after,
+                "flatpak_adds_permissions": d.flatpak_adds_permissions(),
+                "max_escalation": d.max_escalation(),
+                "escapes_added": d.escapes_added,
+                "escapes_removed": d.escapes_removed,
+                "changes": d.changes,
+            });
+            // INVARIANT: a JSON value always serialises.
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+        }
+        ReportFormat::Sarif => sarif_log(
+            &d,
+            &Sources::new(&old_file, Some(&old)),
+            &Sources::new(&new_file, Some(&new)),
+        ),
+    };
+    let printed = input::emit(None, text.as_bytes());
+    if printed != ExitCode::from(EXIT_OK) {
+        return printed;
+    }
+    match d.max_escalation() {
+        Some(level) if level >= fail_on => ExitCode::from(EXIT_FINDINGS),
+        _ => ExitCode::from(EXIT_OK),
+    }
+}
