@@ -33,7 +33,7 @@ pub struct SectionResult {
 
 /// The checks run on a decoded blob, in order. A new section's checker is one more entry.
 fn section_checks() -> Vec<fn(&Blob, &Policy) -> SectionResult> {
-    vec![seccomp]
+    vec![seccomp, super::verify_dbus::dbus]
 }
 
 /// `verify`.
