@@ -238,9 +238,17 @@ pub fn start(
             proxy_argv.extend(args.iter().cloned());
             buses.mounts.push(bind(&socket, bus));
         } else {
-            if bus != BusKind::Accessibility {
+            let looked = match bus {
+                BusKind::Session => Some("`DBUS_SESSION_BUS_ADDRESS` is not set"),
+                BusKind::System => Some(
+                    "`DBUS_SYSTEM_BUS_ADDRESS` is not set and `/var/run/dbus/system_bus_socket` does not exist",
+                ),
+                // Flatpak is silent about a missing accessibility bus too.
+                BusKind::Accessibility => None,
+            };
+            if let Some(looked) = looked {
                 buses.notes.push(format!(
-                    "no {} bus on the host (`{variable}` is not set): the app starts without one",
+                    "no {} bus on the host ({looked}): the app starts without one",
                     bus.word()
                 ));
             }

@@ -247,3 +247,46 @@ fn the_proxy_does_not_outlive_the_app_nor_a_failed_launch() {
         .collect();
     assert!(left.is_empty(), "proxies left behind: {left:?}");
 }
+
+#[test]
+fn portcullis_run_enforces_a_policy_written_in_the_language() {
+    let Some(exe) = ready() else { return };
+    let cli = exe.with_file_name("portcullis");
+    if !cli.is_file() {
+        eprintln!("skipped: the portcullis binary is not built (cargo build --workspace --bins)");
+        return;
+    }
+    let bus = bus_with_services(&[VISIBLE, HIDDEN]);
+    let dir = scratch_dir("dbus-cli").expect("scratch dir");
+    let policy = dir.join("app.policy");
+    std::fs::write(
+        &policy,
+        format!("app org.portcullis.RunTest {{\n    talk-name {VISIBLE}\n}}\n"),
+    )
+    .expect("policy written");
+    let script = format!(
+        "{} && echo visible-called\n{} || echo hidden-refused\n\
+         {SEND} {BUS}.ListNames | grep -c {HIDDEN} || true\n",
+        call(VISIBLE),
+        call(HIDDEN),
+    );
+    let output = Command::new(&cli)
+        .arg("run")
+        .arg(&policy)
+        .args(["--", "sh", "-c", &script])
+        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
+        .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", &dir)
+        .output()
+        .expect("portcullis runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    for expected in ["visible-called", "hidden-refused", "0"] {
+        assert!(
+            out.lines().any(|l| l == expected),
+            "no `{expected}`:\n{report}"
+        );
+    }
+}
