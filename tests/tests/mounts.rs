@@ -2,6 +2,7 @@
 //! verifier's model (unit cases and a safety proptest), the bwrap arguments under real
 //! bubblewrap, and the model against what a probe sees inside the real sandbox.
 
+mod cli;
 mod host;
 mod ir;
 mod model;

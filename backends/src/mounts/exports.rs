@@ -450,3 +450,58 @@ fn user_dirs(policy: &Policy) -> Vec<MountOp> {
         vec![data(&dest, text, true)]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_paths_cover_ancestors_and_descendants_x10() {
+        for path in [
+            "/",
+            "/usr/bin/env",
+            "/run",
+            "/run/host/foo",
+            "/etc/passwd",
+            "/lib64",
+            "/app/foo",
+        ] {
+            assert!(reserved_by(path).is_some(), "{path}");
+        }
+        for path in [
+            "/run/media",
+            "/var",
+            "/tmp",
+            "/opt",
+            "/srv",
+            "/run/user/1000",
+            "/usrx",
+        ] {
+            assert_eq!(reserved_by(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn hidden_paths_become_tmpfs_only_where_a_grant_may_contain_them() {
+        assert!(may_contain("${HOME}", "${HOME}/.var/app"));
+        assert!(!may_contain(
+            "${HOME}/.var/app/${APP_ID}",
+            "${HOME}/.var/app"
+        ));
+        assert!(may_contain("/home", "${HOME}/x"));
+        assert!(!may_contain("/opt/data", "${HOME}/x"));
+        assert!(may_contain("${HOME}", "${XDG_DOWNLOAD_DIR}/x"));
+        assert!(!may_contain("${XDG_DOWNLOAD_DIR}", "${HOME}/x"));
+        assert!(may_contain("${HOME}", "/home/u/x"));
+    }
+
+    #[test]
+    fn refusals_name_the_key_as_written() {
+        let (code, message) =
+            refusal("${XDG_DOWNLOAD_DIR}/..", "xdg-download/..").expect("refused");
+        assert_eq!(code, "mounts::dotdot");
+        assert!(message.contains("`xdg-download/..`"));
+        assert!(refusal("${HOME}/a${HOME}", "~/a${HOME}").is_some());
+        assert!(refusal("${HOME}/a", "~/a").is_none());
+    }
+}
