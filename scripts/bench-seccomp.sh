@@ -18,4 +18,4 @@ cargo build --release --quiet --manifest-path scripts/bench-seccomp/Cargo.toml
 target="${CARGO_TARGET_DIR:-scripts/bench-seccomp/target}"
 echo "# seccomp benchmark ($(uname -r), $(nproc) CPUs, bpf_jit_enable=$(cat /proc/sys/net/core/bpf_jit_enable 2>/dev/null || echo '?'))"
 echo
-"$target/release/bench-seccomp" "$bpf" "${1:-2000000}" "${2:-5}"
+"$target/release/bench-seccomp" "$bpf" "${1:-1000000}" "${2:-7}"

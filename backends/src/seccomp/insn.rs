@@ -58,30 +58,60 @@ pub fn off_arg_high(i: u8) -> u32 {
 
 /// `A = seccomp_data[off]`.
 pub fn ld_abs(off: u32) -> SockFilter {
-    SockFilter { code: LD_W_ABS, jt: 0, jf: 0, k: off }
+    SockFilter {
+        code: LD_W_ABS,
+        jt: 0,
+        jf: 0,
+        k: off,
+    }
 }
 
 /// `pc += 1 + k`.
 pub fn ja(k: u32) -> SockFilter {
-    SockFilter { code: JA, jt: 0, jf: 0, k }
+    SockFilter {
+        code: JA,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 /// `pc += 1 + (A == k ? jt : jf)`.
 pub fn jeq(k: u32, jt: u8, jf: u8) -> SockFilter {
-    SockFilter { code: JEQ_K, jt, jf, k }
+    SockFilter {
+        code: JEQ_K,
+        jt,
+        jf,
+        k,
+    }
 }
 
 /// `pc += 1 + (A >= k ? jt : jf)`.
 pub fn jge(k: u32, jt: u8, jf: u8) -> SockFilter {
-    SockFilter { code: JGE_K, jt, jf, k }
+    SockFilter {
+        code: JGE_K,
+        jt,
+        jf,
+        k,
+    }
 }
 
 /// `pc += 1 + (A & k != 0 ? jt : jf)`.
 pub fn jset(k: u32, jt: u8, jf: u8) -> SockFilter {
-    SockFilter { code: JSET_K, jt, jf, k }
+    SockFilter {
+        code: JSET_K,
+        jt,
+        jf,
+        k,
+    }
 }
 
 /// `return action`.
 pub fn ret(action: Action) -> SockFilter {
-    SockFilter { code: RET_K, jt: 0, jf: 0, k: action.to_ret() }
+    SockFilter {
+        code: RET_K,
+        jt: 0,
+        jf: 0,
+        k: action.to_ret(),
+    }
 }

@@ -26,7 +26,7 @@ pub mod tree;
 
 pub use insn::SockFilter;
 
-use portcullis_ir::seccomp::{spec, Arch, FilterSpec, Features};
+use portcullis_ir::seccomp::{spec, Arch, Features, FilterSpec};
 use portcullis_ir::Policy;
 
 /// Why a program could not be built (none of these happen for the specs the IR produces;

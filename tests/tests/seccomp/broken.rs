@@ -94,7 +94,10 @@ fn unreachable_code() {
         k: Action::KillProcess.to_ret(),
     });
     assert_eq!(
-        check(&prog).into_iter().map(|f| (f.pc, f.kind)).collect::<Vec<_>>(),
+        check(&prog)
+            .into_iter()
+            .map(|f| (f.pc, f.kind))
+            .collect::<Vec<_>>(),
         vec![(prog.len() - 1, FindingKind::Unreachable)]
     );
 }
@@ -153,17 +156,72 @@ fn a_64_bit_ioctl_compare() {
     // Flatpak before CVE-2019-10063: TIOCSTI compared on 64 bits, so a command with
     // garbage in the high word passes. Build that program by hand.
     let prog = vec![
-        Insn { code: LD_ABS, jt: 0, jf: 0, k: 4 },
-        Insn { code: JEQ, jt: 1, jf: 0, k: Arch::X86_64.audit() },
-        Insn { code: RET, jt: 0, jf: 0, k: Action::KillProcess.to_ret() },
-        Insn { code: LD_ABS, jt: 0, jf: 0, k: 0 },
-        Insn { code: JEQ, jt: 0, jf: 5, k: 16 },
-        Insn { code: LD_ABS, jt: 0, jf: 0, k: 28 },
-        Insn { code: JEQ, jt: 0, jf: 3, k: 0 },
-        Insn { code: LD_ABS, jt: 0, jf: 0, k: 24 },
-        Insn { code: JEQ, jt: 0, jf: 1, k: 0x5412 },
-        Insn { code: RET, jt: 0, jf: 0, k: Action::Errno(1).to_ret() },
-        Insn { code: RET, jt: 0, jf: 0, k: Action::Allow.to_ret() },
+        Insn {
+            code: LD_ABS,
+            jt: 0,
+            jf: 0,
+            k: 4,
+        },
+        Insn {
+            code: JEQ,
+            jt: 1,
+            jf: 0,
+            k: Arch::X86_64.audit(),
+        },
+        Insn {
+            code: RET,
+            jt: 0,
+            jf: 0,
+            k: Action::KillProcess.to_ret(),
+        },
+        Insn {
+            code: LD_ABS,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        Insn {
+            code: JEQ,
+            jt: 0,
+            jf: 5,
+            k: 16,
+        },
+        Insn {
+            code: LD_ABS,
+            jt: 0,
+            jf: 0,
+            k: 28,
+        },
+        Insn {
+            code: JEQ,
+            jt: 0,
+            jf: 3,
+            k: 0,
+        },
+        Insn {
+            code: LD_ABS,
+            jt: 0,
+            jf: 0,
+            k: 24,
+        },
+        Insn {
+            code: JEQ,
+            jt: 0,
+            jf: 1,
+            k: 0x5412,
+        },
+        Insn {
+            code: RET,
+            jt: 0,
+            jf: 0,
+            k: Action::Errno(1).to_ret(),
+        },
+        Insn {
+            code: RET,
+            jt: 0,
+            jf: 0,
+            k: Action::Allow.to_ret(),
+        },
     ];
     assert_eq!(check(&prog), vec![]);
     let report = validate(&prog, Features::default(), Arch::X86_64);

@@ -13,7 +13,10 @@ use super::support::bytes;
 /// The `portcullis` binary next to this test binary's directory.
 fn portcullis() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
     let path = dir.join("portcullis");
     assert!(
         path.is_file(),
@@ -24,7 +27,9 @@ fn portcullis() -> PathBuf {
 }
 
 fn stock(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../policies")
+        .join(name)
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> Output {
@@ -79,7 +84,10 @@ fn emit_text_lists_features_rules_and_names() {
     assert!(text.contains("[hardening: socket-families-under-multiarch]"));
     assert!(text.contains("; AUDIT_ARCH_ARM"));
     assert!(text.contains("nr >= ioctl") || text.contains("nr == ioctl"));
-    assert!(!text.contains("ptrace                   ERRNO"), "devel allows ptrace");
+    assert!(
+        !text.contains("ptrace                   ERRNO"),
+        "devel allows ptrace"
+    );
 }
 
 #[test]
@@ -112,7 +120,12 @@ fn verify_passes_a_compiled_blob() {
     let dir = tempfile::tempdir().expect("tempdir");
     let blob = compiled_blob(dir.path());
     let o = run(&["verify".as_ref(), blob.as_os_str()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("seccomp: ok"));
 }
 
@@ -138,7 +151,12 @@ fn verify_fails_a_blob_whose_filter_allows_tiocsti() {
         }
     }
     std::fs::write(&path, blob.encode()).expect("rewritten");
-    let o = run(&["verify".as_ref(), path.as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    let o = run(&[
+        "verify".as_ref(),
+        path.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let findings = report["findings"].as_array().expect("findings");

@@ -64,32 +64,137 @@ fn probe(what: &'static str, name: &str, args: [u64; 6], natural: Natural) -> Pr
 fn probes() -> Vec<Probe> {
     use Natural::*;
     let mut out = vec![
-        probe("S-1 chmod(bad ptr)", "chmod", [BAD, 0, 0, 0, 0, 0], Errno(libc::EFAULT)),
+        probe(
+            "S-1 chmod(bad ptr)",
+            "chmod",
+            [BAD, 0, 0, 0, 0, 0],
+            Errno(libc::EFAULT),
+        ),
         probe("S-2 chroot", "chroot", [BAD, 0, 0, 0, 0, 0], Refused),
         probe("S-3 clone3", "clone3", [BAD, 0, 0, 0, 0, 0], Refused),
-        probe("S-4 ioctl(-1, TIOCNOTTY)", "ioctl", [NO_FD, 0x5422, 0, 0, 0, 0], Errno(libc::EBADF)),
-        probe("S-4 ioctl(-1, FIONREAD)", "ioctl", [NO_FD, FIONREAD, 0, 0, 0, 0], Errno(libc::EBADF)),
-        probe("S-5 ioctl(-1, TIOCSTI)", "ioctl", [NO_FD, TIOCSTI, 0, 0, 0, 0], Refused),
-        probe("S-6 ioctl(-1, hi|TIOCSTI)", "ioctl", [NO_FD, (0x123 << 32) | TIOCSTI, 0, 0, 0, 0], Refused),
-        probe("S-7 ioctl(-1, TIOCLINUX)", "ioctl", [NO_FD, TIOCLINUX, 0, 0, 0, 0], Refused),
-        probe("S-7 ioctl(-1, hi|TIOCLINUX)", "ioctl", [NO_FD, (1 << 63) | TIOCLINUX, 0, 0, 0, 0], Refused),
-        probe("S-8 listen(-1)", "listen", [NO_FD, 0, 0, 0, 0, 0], Errno(libc::EBADF)),
-        probe("S-9 prctl(PR_GET_CHILD_SUBREAPER, bad)", "prctl", [37, BAD, 0, 0, 0, 0], Errno(libc::EFAULT)),
+        probe(
+            "S-4 ioctl(-1, TIOCNOTTY)",
+            "ioctl",
+            [NO_FD, 0x5422, 0, 0, 0, 0],
+            Errno(libc::EBADF),
+        ),
+        probe(
+            "S-4 ioctl(-1, FIONREAD)",
+            "ioctl",
+            [NO_FD, FIONREAD, 0, 0, 0, 0],
+            Errno(libc::EBADF),
+        ),
+        probe(
+            "S-5 ioctl(-1, TIOCSTI)",
+            "ioctl",
+            [NO_FD, TIOCSTI, 0, 0, 0, 0],
+            Refused,
+        ),
+        probe(
+            "S-6 ioctl(-1, hi|TIOCSTI)",
+            "ioctl",
+            [NO_FD, (0x123 << 32) | TIOCSTI, 0, 0, 0, 0],
+            Refused,
+        ),
+        probe(
+            "S-7 ioctl(-1, TIOCLINUX)",
+            "ioctl",
+            [NO_FD, TIOCLINUX, 0, 0, 0, 0],
+            Refused,
+        ),
+        probe(
+            "S-7 ioctl(-1, hi|TIOCLINUX)",
+            "ioctl",
+            [NO_FD, (1 << 63) | TIOCLINUX, 0, 0, 0, 0],
+            Refused,
+        ),
+        probe(
+            "S-8 listen(-1)",
+            "listen",
+            [NO_FD, 0, 0, 0, 0, 0],
+            Errno(libc::EBADF),
+        ),
+        probe(
+            "S-9 prctl(PR_GET_CHILD_SUBREAPER, bad)",
+            "prctl",
+            [37, BAD, 0, 0, 0, 0],
+            Errno(libc::EFAULT),
+        ),
         probe("S-13 unshare(0)", "unshare", [0; 6], Refused),
-        probe("S-13 unshare(CLONE_NEWUSER)", "unshare", [CLONE_NEWUSER, 0, 0, 0, 0, 0], Refused),
-        probe("S-14 clone(NEWUSER|invalid)", "clone", [CLONE_NEWUSER | CLONE_INVALID, 0, 0, 0, 0, 0], Refused),
-        probe("S-14 clone(invalid)", "clone", [CLONE_INVALID, 0, 0, 0, 0, 0], Errno(libc::EINVAL)),
-        probe("S-15 ptrace(PEEKDATA, -1)", "ptrace", [2, NO_FD, 0, 0, 0, 0], Errno(libc::ESRCH)),
-        probe("S-15 perf_event_open(bad)", "perf_event_open", [BAD, 0, NO_FD, NO_FD, 0, 0], Errno(libc::EFAULT)),
-        probe("S-16 personality(query)", "personality", [0xffff_ffff, 0, 0, 0, 0, 0], Success),
-        probe("S-17 modify_ldt(read, bad, 1)", "modify_ldt", [0, BAD, 1, 0, 0, 0], Refused),
+        probe(
+            "S-13 unshare(CLONE_NEWUSER)",
+            "unshare",
+            [CLONE_NEWUSER, 0, 0, 0, 0, 0],
+            Refused,
+        ),
+        probe(
+            "S-14 clone(NEWUSER|invalid)",
+            "clone",
+            [CLONE_NEWUSER | CLONE_INVALID, 0, 0, 0, 0, 0],
+            Refused,
+        ),
+        probe(
+            "S-14 clone(invalid)",
+            "clone",
+            [CLONE_INVALID, 0, 0, 0, 0, 0],
+            Errno(libc::EINVAL),
+        ),
+        probe(
+            "S-15 ptrace(PEEKDATA, -1)",
+            "ptrace",
+            [2, NO_FD, 0, 0, 0, 0],
+            Errno(libc::ESRCH),
+        ),
+        probe(
+            "S-15 perf_event_open(bad)",
+            "perf_event_open",
+            [BAD, 0, NO_FD, NO_FD, 0, 0],
+            Errno(libc::EFAULT),
+        ),
+        probe(
+            "S-16 personality(query)",
+            "personality",
+            [0xffff_ffff, 0, 0, 0, 0, 0],
+            Success,
+        ),
+        probe(
+            "S-17 modify_ldt(read, bad, 1)",
+            "modify_ldt",
+            [0, BAD, 1, 0, 0, 0],
+            Refused,
+        ),
         probe("S-18 fsopen(bad)", "fsopen", [BAD, 0, 0, 0, 0, 0], Refused),
-        probe("S-18 open_tree(-1, bad)", "open_tree", [NO_FD, BAD, 0, 0, 0, 0], Refused),
-        probe("S-18 mount_setattr(-1, bad)", "mount_setattr", [NO_FD, BAD, 0, BAD, 0, 0], Refused),
+        probe(
+            "S-18 open_tree(-1, bad)",
+            "open_tree",
+            [NO_FD, BAD, 0, 0, 0, 0],
+            Refused,
+        ),
+        probe(
+            "S-18 mount_setattr(-1, bad)",
+            "mount_setattr",
+            [NO_FD, BAD, 0, BAD, 0, 0],
+            Refused,
+        ),
         probe("getppid", "getppid", [0; 6], Success),
-        probe("hardening: open_tree_attr", "open_tree_attr", [NO_FD, BAD, 0, BAD, 0, 0], Refused),
-        probe("hardening: quotactl_fd", "quotactl_fd", [NO_FD, 0, 0, BAD, 0, 0], Refused),
-        probe("hardening: set_mempolicy_home_node", "set_mempolicy_home_node", [BAD, 0, 0, 0, 0, 0], Refused),
+        probe(
+            "hardening: open_tree_attr",
+            "open_tree_attr",
+            [NO_FD, BAD, 0, BAD, 0, 0],
+            Refused,
+        ),
+        probe(
+            "hardening: quotactl_fd",
+            "quotactl_fd",
+            [NO_FD, 0, 0, BAD, 0, 0],
+            Refused,
+        ),
+        probe(
+            "hardening: set_mempolicy_home_node",
+            "set_mempolicy_home_node",
+            [BAD, 0, 0, 0, 0, 0],
+            Refused,
+        ),
         Probe {
             what: "hardening: number above the table",
             nr: 0x3fff_0000,
@@ -113,16 +218,41 @@ fn probes() -> Vec<Probe> {
         ("socket(AF_KEY)", 15),
         ("socket(AF_ALG)", 38),
         ("socket(AF_VSOCK)", 40),
-        ("socket(hi|AF_INET): the kernel reads AF_INET", (7 << 32) | 2),
+        (
+            "socket(hi|AF_INET): the kernel reads AF_INET",
+            (7 << 32) | 2,
+        ),
         ("socket(hi|AF_PACKET)", (1 << 32) | 17),
     ] {
-        out.push(probe(what, "socket", [family, BAD_TYPE, 0, 0, 0, 0], Errno(libc::EINVAL)));
+        out.push(probe(
+            what,
+            "socket",
+            [family, BAD_TYPE, 0, 0, 0, 0],
+            Errno(libc::EINVAL),
+        ));
     }
     // Every always-refused syscall, with arguments that are harmless if it ran.
     for name in [
-        "syslog", "uselib", "acct", "quotactl", "add_key", "keyctl", "request_key",
-        "move_pages", "mbind", "get_mempolicy", "set_mempolicy", "migrate_pages", "setns",
-        "mount", "umount2", "pivot_root", "move_mount", "fsconfig", "fsmount", "fspick",
+        "syslog",
+        "uselib",
+        "acct",
+        "quotactl",
+        "add_key",
+        "keyctl",
+        "request_key",
+        "move_pages",
+        "mbind",
+        "get_mempolicy",
+        "set_mempolicy",
+        "migrate_pages",
+        "setns",
+        "mount",
+        "umount2",
+        "pivot_root",
+        "move_mount",
+        "fsconfig",
+        "fsmount",
+        "fspick",
     ] {
         out.push(probe("always refused", name, [BAD; 6], Refused));
     }
@@ -295,7 +425,8 @@ fn status_under(filter: &[u8], body: fn() -> i32) -> i32 {
 /// An x32 syscall (`getpid` with the x32 bit) from the x86_64 ABI.
 fn x32_getpid() -> i32 {
     // SAFETY: getpid has no arguments and no effect.
-    unsafe { libc::syscall(0x4000_0000 | 39) as i32 & 0 }
+    unsafe { libc::syscall(0x4000_0000 | 39) };
+    0
 }
 
 /// An i386 `int 0x80` syscall: `getpid` (20). Returns 0 when it succeeded.
@@ -373,10 +504,25 @@ fn the_i386_section_agrees_with_the_interpreter() {
     let filter = bytes(multi, Arch::X86_64);
     // (i386 nr, a, b, c, what the kernel gives if the call runs)
     let cases: [(&str, u32, [u32; 3], i32); 7] = [
-        ("ioctl(-1, TIOCSTI)", 54, [u32::MAX, 0x5412, 0], -libc::EBADF),
-        ("ioctl(-1, FIONREAD)", 54, [u32::MAX, 0x541B, 0], -libc::EBADF),
+        (
+            "ioctl(-1, TIOCSTI)",
+            54,
+            [u32::MAX, 0x5412, 0],
+            -libc::EBADF,
+        ),
+        (
+            "ioctl(-1, FIONREAD)",
+            54,
+            [u32::MAX, 0x541B, 0],
+            -libc::EBADF,
+        ),
         ("unshare(0)", 310, [0, 0, 0], 0),
-        ("socket(AF_PACKET) direct", 359, [17, 0xffff, 0], -libc::EINVAL),
+        (
+            "socket(AF_PACKET) direct",
+            359,
+            [17, 0xffff, 0],
+            -libc::EINVAL,
+        ),
         ("socket(AF_UNIX) direct", 359, [1, 0xffff, 0], -libc::EINVAL),
         ("clone3(bad)", 435, [1, 0, 0], -libc::EFAULT),
         ("umount(bad)", 22, [1, 0, 0], -libc::EFAULT),

@@ -42,7 +42,11 @@ fn cases() -> Option<Vec<(String, Features, Vec<Insn>)>> {
             .collect();
         let features = super::support::features(&allowed);
         let name = entry.file_name().to_string_lossy().into_owned();
-        out.push((name, features, decode(&bytes).expect("oracle BPF is whole records")));
+        out.push((
+            name,
+            features,
+            decode(&bytes).expect("oracle BPF is whole records"),
+        ));
     }
     Some(out)
 }
@@ -58,7 +62,9 @@ fn explain(d: &Difference, features: Features) -> Result<Hardening, String> {
     let data = d.data;
     let arch = Arch::from_audit(data.arch);
     let in_x32 = arch == Some(Arch::X86_64) && data.nr >= 0x4000_0000 && data.nr != u32::MAX;
-    let name = arch.filter(|_| !in_x32).and_then(|a| a.syscall_name(data.nr));
+    let name = arch
+        .filter(|_| !in_x32)
+        .and_then(|a| a.syscall_name(data.nr));
     let unexplained = || {
         Err(format!(
             "unexplained: {} nr {} ({}) args {:#x?}: ours {:?}, flatpak {:?}",
@@ -150,7 +156,12 @@ fn interpreter_reproduces_the_oracle_policy_files() {
         eprintln!("skipped: no Flatpak oracle (set PORTCULLIS_SHARED)");
         return;
     };
-    for case in ["default", "allow-multiarch", "allow-devel", "allow-bluetooth"] {
+    for case in [
+        "default",
+        "allow-multiarch",
+        "allow-devel",
+        "allow-bluetooth",
+    ] {
         let bytes = std::fs::read(dir.join(case).join("seccomp.bpf")).expect("bpf");
         let prog = decode(&bytes).expect("records");
         let policy = std::fs::read_to_string(dir.join(case).join("seccomp.policy.txt"))
@@ -180,7 +191,11 @@ fn interpreter_reproduces_the_oracle_policy_files() {
         assert!(lines >= 20, "{case}: {lines} lines");
         // "# x86_64 (nr base 0x0, 512 numbers probed): ALLOW=483, ERRNO(ENOSYS)=8, ..."
         for line in policy.lines().filter(|l| l.contains("numbers probed")) {
-            let arch = line.trim_start_matches("# ").split(' ').next().expect("arch");
+            let arch = line
+                .trim_start_matches("# ")
+                .split(' ')
+                .next()
+                .expect("arch");
             let (token, base, count) = match arch {
                 "x86_64" => (Arch::X86_64.audit(), 0u32, 512u32),
                 "x32" => (Arch::X86_64.audit(), 0x4000_0000, 548),
@@ -196,8 +211,9 @@ fn interpreter_reproduces_the_oracle_policy_files() {
                     ..SeccompData::default()
                 };
                 let ret = run(&prog, &data).expect("runs").ret;
-                *counts.entry(Action::from_ret(ret).expect("known").to_string()).or_default() +=
-                    1;
+                *counts
+                    .entry(Action::from_ret(ret).expect("known").to_string())
+                    .or_default() += 1;
             }
             let summary = line.split("): ").nth(1).expect("counts");
             for item in summary.split(", ") {

@@ -19,7 +19,10 @@ fn disassembly_all_features_x86_64() {
 
 #[test]
 fn disassembly_multiarch_aarch64() {
-    insta::assert_snapshot!(disassemble(&program(features(&["multiarch"]), Arch::Aarch64)));
+    insta::assert_snapshot!(disassemble(&program(
+        features(&["multiarch"]),
+        Arch::Aarch64
+    )));
 }
 
 /// Every stock policy's filter for x86_64: the features the policy grants, then the

@@ -11,11 +11,21 @@ fn every_feature_set_validates_on_both_targets() {
     for target in [Arch::X86_64, Arch::Aarch64] {
         for features in Features::all() {
             let report = validate(&program(features, target), features, target);
-            assert!(report.findings.is_empty(), "{target} {features:?}: {:?}", report.findings);
+            assert!(
+                report.findings.is_empty(),
+                "{target} {features:?}: {:?}",
+                report.findings
+            );
             assert_eq!(
-                report.mismatch_count, 0,
+                report.mismatch_count,
+                0,
                 "{target} {features:?}: {}",
-                report.mismatches.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n")
+                report
+                    .mismatches
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
             assert!(report.probes > 4000, "too few probes: {}", report.probes);
         }

@@ -55,26 +55,44 @@ impl std::fmt::Display for Finding {
         match &self.kind {
             FindingKind::Empty => write!(f, "the program is empty"),
             FindingKind::TooLong { len } => {
-                write!(f, "the program has {len} instructions (the kernel allows 4096)")
+                write!(
+                    f,
+                    "the program has {len} instructions (the kernel allows 4096)"
+                )
             }
             FindingKind::BadOpcode { code } => {
-                write!(f, "instruction {pc}: opcode {code:#06x} is not allowed in seccomp")
+                write!(
+                    f,
+                    "instruction {pc}: opcode {code:#06x} is not allowed in seccomp"
+                )
             }
             FindingKind::BadLoad { offset } => {
-                write!(f, "instruction {pc}: load at offset {offset} is outside seccomp_data")
+                write!(
+                    f,
+                    "instruction {pc}: load at offset {offset} is outside seccomp_data"
+                )
             }
             FindingKind::BadMemory { index } => {
-                write!(f, "instruction {pc}: scratch memory index {index} is out of range")
+                write!(
+                    f,
+                    "instruction {pc}: scratch memory index {index} is out of range"
+                )
             }
             FindingKind::DivisionByZero => write!(f, "instruction {pc}: division by zero"),
             FindingKind::JumpOutOfRange { target } => {
                 write!(f, "instruction {pc}: jump to {target}, past the end")
             }
             FindingKind::FallsOffEnd => {
-                write!(f, "instruction {pc}: a path runs past the end without `ret`")
+                write!(
+                    f,
+                    "instruction {pc}: a path runs past the end without `ret`"
+                )
             }
             FindingKind::MemoryReadBeforeWrite { index } => {
-                write!(f, "instruction {pc}: scratch memory {index} may be read before it is written")
+                write!(
+                    f,
+                    "instruction {pc}: scratch memory {index} may be read before it is written"
+                )
             }
             FindingKind::ArchNotChecked => write!(
                 f,
@@ -181,8 +199,7 @@ pub fn check(program: &[Insn]) -> Vec<Finding> {
                 if operation > op::XOR || (code & 0x07) != op::ALU || code & 0x0f00 != 0 {
                     add(pc, FindingKind::BadOpcode { code });
                 }
-                if matches!(operation, op::DIV | op::MOD) && op::source(code) == op::K && k == 0
-                {
+                if matches!(operation, op::DIV | op::MOD) && op::source(code) == op::K && k == 0 {
                     add(pc, FindingKind::DivisionByZero);
                 }
                 for s in &here {

@@ -84,7 +84,8 @@ pub fn disassemble(program: &[Insn]) -> String {
                 next_a = f.map(Known::Field).unwrap_or(Known::Conflict);
                 (
                     format!("ld   [{k}]"),
-                    f.map(field_name).unwrap_or_else(|| "outside seccomp_data".into()),
+                    f.map(field_name)
+                        .unwrap_or_else(|| "outside seccomp_data".into()),
                 )
             }
             op::LD | op::LDX | op::ST | op::STX | op::MISC => {

@@ -75,7 +75,11 @@ fn seccomp(args: &EmitArgs) -> ExitCode {
 fn header(filter: &FilterSpec, features: Features, len: usize) -> String {
     let mut out = String::new();
     let arches: Vec<&str> = filter.arches.iter().map(|a| a.name()).collect();
-    let _ = writeln!(out, "# seccomp filter for {} ({len} instructions)", filter.target);
+    let _ = writeln!(
+        out,
+        "# seccomp filter for {} ({len} instructions)",
+        filter.target
+    );
     let _ = writeln!(out, "# sections: {}", arches.join(", "));
     let on: Vec<&str> = [
         ("devel", features.devel),
@@ -112,7 +116,12 @@ fn header(filter: &FilterSpec, features: Features, len: usize) -> String {
         );
     }
     for hardening in portcullis_ir::seccomp::Hardening::ALL {
-        let _ = writeln!(out, "# hardening {}: {}", hardening.tag(), hardening.describe());
+        let _ = writeln!(
+            out,
+            "# hardening {}: {}",
+            hardening.tag(),
+            hardening.describe()
+        );
     }
     out
 }

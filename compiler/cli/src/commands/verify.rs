@@ -87,7 +87,12 @@ fn load_policy(blob: &Blob, path: Option<&Path>, name: &str) -> Result<Policy, E
 }
 
 fn finding(code: &str, message: String, help: &str) -> Finding {
-    Finding::new(format!("portcullis::verify::{code}"), Severity::Error, message).with_help(help)
+    Finding::new(
+        format!("portcullis::verify::{code}"),
+        Severity::Error,
+        message,
+    )
+    .with_help(help)
 }
 
 /// The seccomp section: static checks, then translation validation.
@@ -152,8 +157,15 @@ fn seccomp(blob: &Blob, policy: &Policy) -> SectionResult {
 fn human(results: &[SectionResult], name: &str) -> String {
     let mut out = String::new();
     for r in results {
-        let verdict = if r.findings.is_empty() { "ok" } else { "FAILED" };
-        out.push_str(&format!("{name}: {}: {verdict} ({})\n", r.section, r.summary));
+        let verdict = if r.findings.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        out.push_str(&format!(
+            "{name}: {}: {verdict} ({})\n",
+            r.section, r.summary
+        ));
         for f in &r.findings {
             out.push_str(&format!("  {}: {}\n", f.code, f.message));
         }

@@ -12,7 +12,9 @@ const AUDIT_LE: u32 = 0x4000_0000;
 pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 /// An architecture a filter can carry a section for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Arch {
     /// x86-64 (the x32 ABI shares its audit token and is refused inside its section).
     X86_64,

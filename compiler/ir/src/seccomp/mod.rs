@@ -41,7 +41,9 @@ pub const TIOCLINUX: u32 = 0x541C;
 pub const PER_LINUX: u64 = 0;
 
 /// What a seccomp filter returns for one syscall.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Action {
     /// Run the syscall.
     Allow,
@@ -94,7 +96,9 @@ impl std::fmt::Display for Action {
 }
 
 /// The four Flatpak features that change the filter (`flatpak_context_get_run_flags`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Features {
     /// `allow=devel`: ptrace, perf_event_open and personality are not blocked.
     pub devel: bool,

@@ -27,7 +27,9 @@ pub enum Condition {
 }
 
 /// A deliberate departure from Flatpak 1.14, always in the stricter direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Hardening {
     /// 32-bit arguments (ioctl command, socket family) are compared on their low 32 bits,
     /// as the kernel reads them; high-word garbage neither hides nor causes a match.
@@ -153,7 +155,10 @@ pub fn spec(features: Features, target: Arch) -> FilterSpec {
         ("umount2", "no unmounting"),
         ("pivot_root", "no changing the root"),
         ("chroot", "no changing the root"),
-        ("modify_ldt", "information leaks (Flatpak 1.14 blocks it even with multiarch)"),
+        (
+            "modify_ldt",
+            "information leaks (Flatpak 1.14 blocks it even with multiarch)",
+        ),
     ] {
         always(syscall, eperm, why, None);
     }
