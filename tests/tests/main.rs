@@ -6,3 +6,5 @@ mod mounts;
 mod conformance;
 mod audit;
 mod syntax;
+mod executor;
+mod escape;

@@ -2,12 +2,14 @@
 
 pub mod audit;
 pub mod check;
+pub mod compile;
 pub mod diff;
 pub mod explain;
 pub mod export;
 pub mod fmt;
 pub mod import;
 pub mod input;
+pub mod run;
 
 use std::process::ExitCode;
 
@@ -23,9 +25,9 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Emit(_) => pending("emit"),
-        Command::Compile(_) | Command::Verify(_) | Command::Run(_) => {
-            pending("compile/verify/run")
-        }
+        Command::Compile(args) => compile::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Verify(_) => pending("verify"),
     };
     result
 }

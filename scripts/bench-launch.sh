@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Launch benchmark: launch-to-exit time of /bin/true under
+#   1. portcullis-exec with the compiled Flatpak-default policy,
+#   2. stock bwrap running the same plan (`portcullis emit --backend bwrap`),
+#   3. bare `bwrap --ro-bind / / --proc /proc --dev /dev /bin/true`,
+# and the helper processes' memory (PSS, /proc/PID/smaps_rollup) while an app runs.
+# Prints the figures and the ratios; needs bwrap and python3.
+#
+# Usage: scripts/bench-launch.sh [RUNS]     (default 200; builds release binaries)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-200}"
+target="${CARGO_TARGET_DIR:-target}"
+
+cargo build --release -q -p portcullis -p portcullis-exec
+bin="$target/release"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+
+policy=policies/flatpak-default.policy
+"$bin/portcullis" compile "$policy" -o "$work/default.blob"
+"$bin/portcullis" emit "$policy" --backend bwrap -o "$work/bwrap.json"
+
+export PORTCULLIS_BENCH_EXEC="$bin/portcullis-exec" PORTCULLIS_BENCH_BLOB="$work/default.blob"
+export PORTCULLIS_BENCH_BWRAP_JSON="$work/bwrap.json" PORTCULLIS_BENCH_RUNS="$runs"
+python3 - <<'PY'
+import json, os, statistics, subprocess, time
+
+runs = int(os.environ["PORTCULLIS_BENCH_RUNS"])
+exe = os.environ["PORTCULLIS_BENCH_EXEC"]
+blob = os.environ["PORTCULLIS_BENCH_BLOB"]
+bwrap_args = json.load(open(os.environ["PORTCULLIS_BENCH_BWRAP_JSON"]))
+if bwrap_args and bwrap_args[0].endswith("bwrap"):
+    bwrap_args = bwrap_args[1:]
+if bwrap_args and bwrap_args[-1] == "--":
+    bwrap_args = bwrap_args[:-1]
+
+def portcullis(cmd):
+    return [exe, blob, "--"] + cmd
+
+def bwrap_same(cmd):
+    return ["bwrap"] + bwrap_args + ["--"] + cmd
+
+def bwrap_bare(cmd):
+    return ["bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"] + cmd
+
+launchers = [
+    ("portcullis-exec, flatpak-default plan", portcullis),
+    ("bwrap, the same plan", bwrap_same),
+    ("bwrap, bare", bwrap_bare),
+]
+
+def time_runs(argv):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        rc = subprocess.run(argv, stdin=subprocess.DEVNULL).returncode
+        times.append((time.perf_counter() - start) * 1000)
+        if rc != 0:
+            raise SystemExit(f"launch failed ({rc}): {' '.join(argv[:4])} ...")
+    return times
+
+def children(pid):
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = open(f"/proc/{pid}/task/{task}/children").read().split()
+            out.extend(int(c) for c in text)
+    except OSError:
+        pass
+    return out
+
+def pss_kb(pid):
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+def helpers(argv):
+    """PSS of every process of the launcher's tree except the app itself (`sleep`)."""
+    proc = subprocess.Popen(argv + ["sleep", "3"], stdin=subprocess.DEVNULL)
+    time.sleep(1.0)
+    tree, todo = [], [proc.pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children(pid))
+    found = []
+    for pid in tree:
+        try:
+            comm = open(f"/proc/{pid}/comm").read().strip()
+        except OSError:
+            continue
+        if comm != "sleep":
+            found.append((comm, pss_kb(pid)))
+    proc.wait()
+    return found
+
+print(f"launch-to-exit of /bin/true, {runs} runs each (ms):")
+medians = {}
+for name, make in launchers:
+    subprocess.run(make(["/bin/true"]), stdin=subprocess.DEVNULL)  # warm the caches
+    t = time_runs(make(["/bin/true"]))
+    medians[name] = statistics.median(t)
+    print(f"  {name:40s} median {statistics.median(t):7.3f}  mean {statistics.mean(t):7.3f}  p90 {sorted(t)[int(len(t)*0.9)]:7.3f}")
+
+ours = medians[launchers[0][0]]
+print("ratios (portcullis-exec / other, below 1 is faster):")
+for name, _ in launchers[1:]:
+    print(f"  vs {name:37s} {ours / medians[name]:6.3f}")
+
+print("helper processes while an app runs (PSS, kB):")
+totals = {}
+for name, make in launchers[:2]:
+    found = helpers(make([]))
+    totals[name] = sum(k for _, k in found)
+    parts = ", ".join(f"{c} {k}" for c, k in found)
+    print(f"  {name:40s} total {totals[name]:6d}  ({parts})")
+a, b = totals[launchers[0][0]], totals[launchers[1][0]]
+if b:
+    print(f"  ratio portcullis-exec / bwrap: {a / b:.3f}")
+PY
