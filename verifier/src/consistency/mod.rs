@@ -10,12 +10,16 @@
 //! | `consistency::landlock-beyond-plan` | a Landlock rule grants a path the plan mounts nothing at |
 //! | `consistency::landlock-write-beyond-plan` | a Landlock rule grants writes where the plan mounts read-only |
 //! | `consistency::apparmor-hidden` | the profile grants access to a path the plan hides |
-//! | `consistency::apparmor-write-beyond-plan` | the profile grants writes where the plan mounts read-only |
 //! | `consistency::network-ports` | the Landlock TCP rules differ from the policy's network block |
 //! | `consistency::network-apparmor` | the profile's inet rules disagree with `share network` or the port rules |
 //!
 //! Paths in the plan hold placeholders; the AppArmor checks expand them for a sample user
 //! ([`sample_path`]) whose values match the profile's default tunables.
+//!
+//! Not checked: AppArmor writes on read-only mounts nested in a writable tree. A path rule
+//! cannot subtract a mount flag, and a socket bound read-only must stay writable for
+//! `connect`, so the profile inherits the tree's rule there and the mount keeps the files
+//! read-only.
 
 pub mod aare;
 pub mod plan;
@@ -140,21 +144,6 @@ fn apparmor_checks(
                         ),
                     });
                 }
-            }
-        }
-        let inner = format!("{}/portcullis-probe", mount.dest);
-        if mount.visibility == Visibility::ReadOnly
-            && !mount.entries
-            && plan::visibility(mounts, &inner) == Visibility::ReadOnly
-        {
-            let probe = format!("{sample}/portcullis-probe");
-            if profile.allowed(&probe).contains('w') {
-                out.push(Finding {
-                    code: "consistency::apparmor-write-beyond-plan",
-                    message: format!(
-                        "the apparmor profile allows writes to `{probe}`, which the mount plan mounts read-only"
-                    ),
-                });
             }
         }
     }

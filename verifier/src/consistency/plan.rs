@@ -30,6 +30,8 @@ pub struct Mount {
     pub hides: bool,
     /// Entries of a host directory (`BindEntries`): the destination itself is not mounted.
     pub entries: bool,
+    /// For entries: the names left out.
+    pub except: Vec<String>,
 }
 
 /// Whether `path` is `base` or lies beneath it (text at `/` boundaries).
@@ -45,6 +47,7 @@ fn push(out: &mut Vec<Mount>, op: &MountOp) {
         visibility,
         hides: false,
         entries,
+        except: Vec::new(),
     };
     let m = match op {
         MountOp::Tmpfs { dest, .. } => mount(dest.as_str(), Visibility::Writable, false),
@@ -70,15 +73,23 @@ fn push(out: &mut Vec<Mount>, op: &MountOp) {
             false,
         ),
         MountOp::Mask { dest } => mount(dest.as_str(), Visibility::Masked, false),
-        MountOp::BindEntries { dest, flags, .. } => mount(
-            dest.as_str(),
-            if flags.readonly {
-                Visibility::ReadOnly
-            } else {
-                Visibility::Writable
-            },
-            true,
-        ),
+        MountOp::BindEntries {
+            dest,
+            flags,
+            except,
+            ..
+        } => Mount {
+            except: except.clone(),
+            ..mount(
+                dest.as_str(),
+                if flags.readonly {
+                    Visibility::ReadOnly
+                } else {
+                    Visibility::Writable
+                },
+                true,
+            )
+        },
         MountOp::RemountRo { dest } => {
             if let Some(last) = out.iter_mut().rev().find(|m| m.dest == dest.as_str()) {
                 last.visibility = Visibility::ReadOnly;
@@ -115,13 +126,26 @@ pub fn mounts(plan: &[MountOp]) -> Vec<Mount> {
     out
 }
 
-/// What the plan makes of `path`: the last mount at or above it decides (a
-/// `BindEntries` decides only strictly beneath its destination).
+/// Whether `mount` covers `path`: at or beneath its destination, and for entries strictly
+/// beneath it through a name that is not left out.
+pub fn covers(mount: &Mount, path: &str) -> bool {
+    if !is_within(path, &mount.dest) {
+        return false;
+    }
+    if !mount.entries {
+        return true;
+    }
+    let rest = path[mount.dest.len()..].trim_start_matches('/');
+    let first = rest.split('/').next().unwrap_or("");
+    !first.is_empty() && !mount.except.iter().any(|e| e == first)
+}
+
+/// What the plan makes of `path`: the last mount that covers it decides.
 pub fn visibility(mounts: &[Mount], path: &str) -> Visibility {
     mounts
         .iter()
         .rev()
-        .find(|m| is_within(path, &m.dest) && !(m.entries && m.dest == path))
+        .find(|m| covers(m, path))
         .map(|m| m.visibility)
         .unwrap_or(Visibility::RootOnly)
 }
@@ -157,5 +181,29 @@ mod tests {
         assert_eq!(visibility(&m, "${HOME}/.ssh/id"), Visibility::Masked);
         assert_eq!(visibility(&m, "/etc"), Visibility::RootOnly);
         assert!(m[1].hides && m[2].hides && !m[0].hides);
+    }
+
+    #[test]
+    fn entries_leave_their_excepted_names_alone() {
+        let plan = [
+            MountOp::Bind {
+                source: PathExpr::new("/dev/dri"),
+                dest: PathExpr::new("/dev/dri"),
+                flags: BindFlags::default(),
+            },
+            MountOp::BindEntries {
+                source: PathExpr::new("/"),
+                dest: PathExpr::new("/"),
+                except: vec!["dev".to_string(), "proc".to_string()],
+                flags: BindFlags {
+                    readonly: true,
+                    ..BindFlags::default()
+                },
+            },
+        ];
+        let m = mounts(&plan);
+        assert_eq!(visibility(&m, "/dev/dri"), Visibility::Writable);
+        assert_eq!(visibility(&m, "/srv/x"), Visibility::ReadOnly);
+        assert_eq!(visibility(&m, "/"), Visibility::RootOnly);
     }
 }
