@@ -17,9 +17,8 @@
 //!   itself; a session address that is not a `unix:path=` one goes through a proxy
 //!   without `--filter` instead, as in Flatpak.
 //! * A bus the host does not have is left out with a note, and the app starts anyway.
-//!   The accessibility bus is proxied when the host says where it is
-//!   (`AT_SPI_BUS_ADDRESS`); Flatpak also asks `org.a11y.Bus.GetAddress` on the session
-//!   bus, which this executor (no D-Bus library) does not.
+//!   The accessibility bus is proxied when the host says where it is: `AT_SPI_BUS_ADDRESS`,
+//!   or else `org.a11y.Bus.GetAddress` on the session bus, as Flatpak asks ([`a11y`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -32,6 +31,8 @@ use portcullis_blob::dbus::{BusAccess, BusKind, DbusSection};
 use portcullis_blob::mounts::{BindFlags, MountOp, PathExpr};
 
 use crate::failure::Failure;
+
+mod a11y;
 
 const STEP: &str = "d-bus proxy";
 
@@ -135,10 +136,16 @@ fn host_bus(bus: BusKind, env: &BTreeMap<String, String>, uid: u32) -> HostBus {
                 .or_else(|| socket.as_ref().map(|s| format!("unix:path={s}")));
             HostBus { address, socket }
         }
-        BusKind::Accessibility => HostBus {
-            address: var("AT_SPI_BUS_ADDRESS"),
-            socket: None,
-        },
+        BusKind::Accessibility => {
+            let asked = || {
+                let session = unix_path(&var("DBUS_SESSION_BUS_ADDRESS")?)?;
+                a11y::ask_session_bus(&session, uid).ok()
+            };
+            HostBus {
+                address: var("AT_SPI_BUS_ADDRESS").or_else(asked),
+                socket: None,
+            }
+        }
     }
 }
 

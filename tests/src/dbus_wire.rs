@@ -445,17 +445,19 @@ impl Conn {
 
     /// Answers method calls until the connection closes: every call gets a string reply
     /// `"<member> from <unique name>"`.
-    pub fn serve(mut self) {
+    pub fn serve(self) {
+        self.serve_with(|m, me| format!("{} from {me}", m.member.as_deref().unwrap_or("")));
+    }
+
+    /// Answers method calls until the connection closes with the string `answer` makes of
+    /// the call and this connection's unique name.
+    pub fn serve_with(mut self, answer: impl Fn(&Message, &str) -> String) {
         self.stream.get_ref().set_read_timeout(None).ok();
         while let Ok(m) = self.read() {
             if m.kind != 1 {
                 continue;
             }
-            let text = format!(
-                "{} from {}",
-                m.member.as_deref().unwrap_or(""),
-                self.unique_name
-            );
+            let text = answer(&m, &self.unique_name);
             let reply = Outgoing {
                 kind: 2,
                 path: None,

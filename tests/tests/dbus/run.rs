@@ -290,3 +290,39 @@ fn portcullis_run_enforces_a_policy_written_in_the_language() {
         );
     }
 }
+
+#[test]
+fn accessibility_bus_found_through_the_session_bus_is_proxied() {
+    let Some(exe) = ready() else { return };
+    // The host's a11y bus, with a registry answering every call.
+    let a11y = bus_with_services(&["org.a11y.atspi.Registry"]);
+    // The session bus knows where it is, like at-spi-bus-launcher.
+    let session = bus_with_services(&[]);
+    let mut launcher = Conn::connect(&session.socket).expect("launcher connects");
+    assert_eq!(launcher.request_name("org.a11y.Bus").unwrap(), Ok(1));
+    let address = a11y.address();
+    std::thread::spawn(move || launcher.serve_with(move |_, _| address.clone()));
+
+    let policy = from_flatpak_args(APP, "");
+    let a11y_send =
+        "dbus-send --bus=$AT_SPI_BUS_ADDRESS --print-reply --dest=org.a11y.atspi.Registry";
+    let script = format!(
+        "echo \"a11y=$AT_SPI_BUS_ADDRESS\"\n\
+         {a11y_send} /org/a11y/atspi/accessible/root org.a11y.atspi.Socket.Embed && echo embed-allowed\n\
+         {a11y_send} /org/a11y/atspi/accessible/root org.a11y.atspi.Socket.Other || echo other-refused\n"
+    );
+    let output = run_in_sandbox(&exe, &policy, Some(&session.address()), &script);
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    for expected in [
+        "a11y=unix:path=/run/flatpak/at-spi-bus",
+        "embed-allowed",
+        "other-refused",
+    ] {
+        assert!(
+            out.lines().any(|l| l == expected),
+            "no `{expected}`:\n{report}"
+        );
+    }
+}
