@@ -258,3 +258,35 @@ proptest! {
         prop_assert!(findings.is_empty(), "{:#?}\npolicy: {:#?}", findings, policy.context.filesystems);
     }
 }
+
+#[test]
+fn static_verification_passes_emitted_plans_and_catches_a_widened_one() {
+    use portcullis_verifier::mounts::verify_static;
+    let policy = from_flatpak_args(
+        APP,
+        "--filesystem=home:ro --filesystem=xdg-download --socket=wayland --socket=fallback-x11 --device=dri",
+    );
+    let ops = plan(&policy).ops;
+    assert_eq!(verify_static(&ops, &policy), vec![]);
+    let mut widened = ops.clone();
+    widened.push(MountOp::Bind {
+        source: PathExpr::new("${HOME}"),
+        dest: PathExpr::new("${HOME}"),
+        flags: BindFlags::default(),
+    });
+    let codes: Vec<&str> = verify_static(&widened, &policy)
+        .iter()
+        .map(|f| f.code)
+        .collect();
+    assert!(codes.contains(&"mounts::writable"), "{codes:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn static_verification_accepts_every_emitted_plan(policy in policy_strategy()) {
+        let findings = portcullis_verifier::mounts::verify_static(&plan(&policy).ops, &policy);
+        prop_assert!(findings.is_empty(), "{:#?}", findings);
+    }
+}

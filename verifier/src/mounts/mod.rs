@@ -12,12 +12,14 @@
 
 pub mod expect;
 pub mod model;
+pub mod worlds;
 
 use portcullis_blob::expand::{expand_plan, ExpandError, HostFs, Values};
 use portcullis_blob::mounts::MountOp;
 use portcullis_ir::Policy;
 
 pub use model::{Model, Source, View};
+pub use worlds::verify_static;
 
 /// One problem found in a plan.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
