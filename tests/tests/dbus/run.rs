@@ -326,3 +326,42 @@ fn accessibility_bus_found_through_the_session_bus_is_proxied() {
         );
     }
 }
+
+#[test]
+fn system_talk_name_goes_through_a_system_bus_proxy() {
+    let Some(exe) = ready() else { return };
+    let system = bus_with_services(&[VISIBLE, HIDDEN]);
+    let policy = from_flatpak_args(APP, &format!("--system-talk-name={VISIBLE}"));
+    let dir = scratch_dir("dbus-system").expect("scratch dir");
+    let blob = bundle(&policy, arch()).expect("the policy bundles").blob;
+    let blob_path = dir.join("app.blob");
+    std::fs::write(&blob_path, blob.encode()).expect("blob written");
+    let system_send = "dbus-send --system --print-reply";
+    let script = format!(
+        "echo \"system=$DBUS_SYSTEM_BUS_ADDRESS\"\n\
+         {system_send} --dest={VISIBLE} /org/portcullis/test org.portcullis.test.Iface.Ping && echo visible-called\n\
+         {system_send} --dest={HIDDEN} /org/portcullis/test org.portcullis.test.Iface.Ping || echo hidden-refused\n"
+    );
+    let output = Command::new(&exe)
+        .arg(&blob_path)
+        .args(["--", "sh", "-c", &script])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", system.address())
+        .env("XDG_RUNTIME_DIR", &dir)
+        .output()
+        .expect("portcullis-exec runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    for expected in [
+        "system=unix:path=/run/dbus/system_bus_socket",
+        "visible-called",
+        "hidden-refused",
+    ] {
+        assert!(
+            out.lines().any(|l| l == expected),
+            "no `{expected}`:\n{report}"
+        );
+    }
+}
