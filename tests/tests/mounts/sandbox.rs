@@ -34,13 +34,31 @@ const PROBE: &str = r#"for p in "$@"; do
   fi
 done"#;
 
-/// A scratch home, runtime dir and granted tree for one run.
+/// The unprivileged user the executor also runs as.
+const NOBODY: u32 = 65534;
+
+/// A scratch home, runtime dir and granted tree for one run, owned by the user who runs
+/// the sandbox (`owner`: `None` for the caller).
 struct Scratch {
     dir: tempfile::TempDir,
+    owner: Option<u32>,
+}
+
+fn chown_tree(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(uid)).expect("chown");
+    if path.is_dir() && !path.is_symlink() {
+        for entry in std::fs::read_dir(path).expect("read_dir").flatten() {
+            chown_tree(&entry.path(), uid);
+        }
+    }
 }
 
 impl Scratch {
     fn new() -> Scratch {
+        Scratch::owned_by(None)
+    }
+
+    fn owned_by(owner: Option<u32>) -> Scratch {
         let dir = tempfile::Builder::new()
             .prefix("portcullis-mounts-")
             .tempdir()
@@ -69,7 +87,20 @@ impl Scratch {
         ] {
             std::fs::write(dir.path().join(file), "x").expect("write");
         }
-        Scratch { dir }
+        if let Some(uid) = owner {
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+            chown_tree(dir.path(), uid);
+        }
+        Scratch { dir, owner }
+    }
+
+    fn user(&self) -> &'static str {
+        if self.owner.is_some() {
+            "nobody"
+        } else {
+            "root"
+        }
     }
 
     fn path(&self, sub: &str) -> String {
@@ -81,7 +112,7 @@ impl Scratch {
             ("HOME", self.path("home")),
             ("XDG_RUNTIME_DIR", self.path("run")),
             ("PATH", "/usr/bin:/bin".to_string()),
-            ("USER", "root".to_string()),
+            ("USER", self.user().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -100,9 +131,9 @@ impl Scratch {
         };
         Launch {
             env: self.env(),
-            uid: id("Uid:"),
-            gid: id("Gid:"),
-            user: "root".into(),
+            uid: self.owner.unwrap_or_else(|| id("Uid:")),
+            gid: self.owner.unwrap_or_else(|| id("Gid:")),
+            user: self.user().into(),
             home: self.path("home"),
             app_id: policy.app_id().to_string(),
             ..Launch::default()
@@ -318,12 +349,28 @@ fn run_exec(policy: &Policy, scratch: &Scratch) -> Result<(Model, Answers, Vec<S
     let blob = bundle(policy, arch).map_err(|e| e.to_string())?.blob;
     let blob_path = scratch.path("policy.blob");
     std::fs::write(&blob_path, blob.encode()).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&blob_path, std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| e.to_string())?;
     let launch = scratch.launch(policy);
     let values = Values::new(&launch);
     let ops = expand_plan(&blob.mounts, &values, &RealFs).map_err(|e| e.to_string())?;
     let model = Model::apply(&ops);
     let paths = probe_paths(&model, scratch, &ops);
-    let output = Command::new(exec_binary())
+    let mut command = match scratch.owner {
+        None => Command::new(exec_binary()),
+        Some(uid) => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+                "--",
+            ]);
+            c.arg(exec_binary());
+            c
+        }
+    };
+    let output = command
         .arg(&blob_path)
         .args(["--", "/bin/sh", "-c", PROBE, "sh"])
         .args(&paths)
@@ -370,13 +417,13 @@ fn policies(scratch: &Scratch) -> Vec<(String, Policy)> {
 
 type Runner = fn(&Policy, &Scratch) -> Result<(Model, Answers, Vec<String>), String>;
 
-fn differential(runner: Runner, name: &str) {
+fn differential(runner: Runner, name: &str, owner: Option<u32>) {
     if let Some(why) = missing_userns() {
         eprintln!("skipped: {why}");
         return;
     }
     let mut failures = Vec::new();
-    let scratch = Scratch::new();
+    let scratch = Scratch::owned_by(owner);
     for (policy_name, policy) in policies(&scratch) {
         match runner(&policy, &scratch) {
             Ok((model, answers, paths)) => {
@@ -413,12 +460,25 @@ fn bwrap_runs_the_plan_and_the_model_predicts_what_it_shows() {
         bwrap_available(),
         "/usr/bin/bwrap is missing (apt package `bubblewrap`)"
     );
-    differential(run_bwrap, "bwrap");
+    differential(run_bwrap, "bwrap", None);
 }
 
 #[test]
 fn portcullis_exec_runs_the_plan_and_the_model_predicts_what_it_shows() {
-    differential(run_exec, "portcullis-exec");
+    differential(run_exec, "portcullis-exec", None);
+}
+
+#[test]
+fn portcullis_exec_as_an_ordinary_user_shows_what_the_model_predicts() {
+    let caller = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let is_root = caller
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if !is_root {
+        eprintln!("skipped: switching to an ordinary user needs root (the caller-run test covers this user)");
+        return;
+    }
+    differential(run_exec, "portcullis-exec as nobody", Some(NOBODY));
 }
 
 #[test]
