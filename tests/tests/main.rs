@@ -8,3 +8,4 @@ mod audit;
 mod syntax;
 mod executor;
 mod escape;
+mod defense;

@@ -89,6 +89,20 @@ fn hidden(plan: &[&MountOp]) -> Vec<Hidden> {
     out
 }
 
+/// Whether a plan destination is a UNIX socket: one a `socket` grant binds, or one of the
+/// sockets Flatpak's layout always binds (journal, resolved, the bus proxies).
+fn is_socket(path: &str, origins: &Origins) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let granted = origins.find(path).is_some_and(|(_, what)| {
+        what.starts_with("socket ") && name != "config" && name != "Xauthority"
+    });
+    granted
+        || matches!(name, "socket" | "stdout" | "io.systemd.Resolve")
+        || name.starts_with("pipewire-")
+        || name.ends_with(".sock")
+        || name.ends_with(".comm")
+}
+
 /// AppArmor permissions for Landlock-style access bits.
 fn perms(access: u64) -> String {
     let mut out = String::new();
@@ -157,6 +171,14 @@ pub fn rules(
         let mut because = why(origins, path, name);
         if rule.condition.is_some() {
             because.push_str("; only when present at launch");
+        }
+        if entries.is_none() && is_socket(path, origins) {
+            // connect() needs `w` on the socket file; the read-only mount does not stop it.
+            out.push(Rule::new(
+                format!("\"{pat}\" rw"),
+                format!("{because}; a socket"),
+            ));
+            continue;
         }
         let target = match entries {
             None => tree(&pat),
