@@ -9,3 +9,4 @@ mod syntax;
 mod executor;
 mod escape;
 mod defense;
+mod cli_foundation;

@@ -100,12 +100,16 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     log.results.push(result);
                 }
                 all.extend(kept);
-                all.extend(audit::check_lints(
-                    &loaded,
-                    &exceptions,
-                    &exceptions_file,
-                    &mut log,
-                ));
+                // Lints read the document's meaning; an input that could not be read as
+                // written has none, and linting it would report what is merely missing.
+                if !loaded.compiled.is_invalid() {
+                    all.extend(audit::check_lints(
+                        &loaded,
+                        &exceptions,
+                        &exceptions_file,
+                        &mut log,
+                    ));
+                }
             }
             Err(finding) => {
                 invalid = true;
