@@ -188,3 +188,143 @@ pub fn run(program: &[Insn], data: &SeccompData) -> Result<Run, Fault> {
         pc = next;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn i(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+        Insn { code, jt, jf, k }
+    }
+
+    fn data(nr: u32, args: [u64; 6]) -> SeccompData {
+        SeccompData {
+            nr,
+            arch: 0xC000_003E,
+            instruction_pointer: 0x1234_5678_9abc_def0,
+            args,
+        }
+    }
+
+    #[test]
+    fn alu_memory_and_ret_a() {
+        // A = a0.lo; A += 5; A *= 3; A -= 1; M[2] = A; A = 0; X = M[2]; A = X; A ^= 0xff;
+        // A |= 0x100; A &= 0xfff; A <<= 4; A >>= 2; A /= 2; A %= 7; A = -A; ret A
+        let prog = [
+            i(0x20, 0, 0, 16),
+            i(0x04, 0, 0, 5),
+            i(0x24, 0, 0, 3),
+            i(0x14, 0, 0, 1),
+            i(0x02, 0, 0, 2),
+            i(0x00, 0, 0, 0),
+            i(0x61, 0, 0, 2),
+            i(0x87, 0, 0, 0),
+            i(0xa4, 0, 0, 0xff),
+            i(0x44, 0, 0, 0x100),
+            i(0x54, 0, 0, 0xfff),
+            i(0x64, 0, 0, 4),
+            i(0x74, 0, 0, 2),
+            i(0x34, 0, 0, 2),
+            i(0x94, 0, 0, 7),
+            i(0x84, 0, 0, 0),
+            i(0x16, 0, 0, 0),
+        ];
+        let mut a: u32 = 10;
+        a = (a + 5) * 3 - 1;
+        a ^= 0xff;
+        a |= 0x100;
+        a &= 0xfff;
+        a <<= 4;
+        a >>= 2;
+        a /= 2;
+        a %= 7;
+        a = a.wrapping_neg();
+        let r = run(&prog, &data(0, [10, 0, 0, 0, 0, 0])).expect("runs");
+        assert_eq!(r.ret, a);
+        assert_eq!(r.steps, prog.len());
+        assert_eq!(r.args_read, 1);
+    }
+
+    #[test]
+    fn jumps_compare_as_documented() {
+        // jgt 5 → ret 1; jge 5 → ret 2; jset 2 → ret 3; ret 4
+        let prog = [
+            i(0x20, 0, 0, 0),
+            i(0x25, 3, 0, 5),
+            i(0x35, 3, 0, 5),
+            i(0x45, 3, 0, 2),
+            i(0x06, 0, 0, 4),
+            i(0x06, 0, 0, 1),
+            i(0x06, 0, 0, 2),
+            i(0x06, 0, 0, 3),
+        ];
+        let ret = |nr| run(&prog, &data(nr, [0; 6])).expect("runs").ret;
+        assert_eq!(ret(6), 1);
+        assert_eq!(ret(5), 2);
+        assert_eq!(ret(2), 3);
+        assert_eq!(ret(1), 4);
+    }
+
+    #[test]
+    fn loads_of_every_field() {
+        let ret_of = |offset| {
+            let prog = [i(0x20, 0, 0, offset), i(0x16, 0, 0, 0)];
+            run(&prog, &data(7, [0, 0x1_0000_0002, 0, 0, 0, 0x5_0000_0006]))
+                .expect("runs")
+                .ret
+        };
+        assert_eq!(ret_of(0), 7);
+        assert_eq!(ret_of(4), 0xC000_003E);
+        assert_eq!(ret_of(8), 0x9abc_def0);
+        assert_eq!(ret_of(12), 0x1234_5678);
+        assert_eq!(ret_of(24), 2);
+        assert_eq!(ret_of(28), 1);
+        assert_eq!(ret_of(56), 6);
+        assert_eq!(ret_of(60), 5);
+        // `ld len` is sizeof(seccomp_data).
+        let prog = [i(0x80, 0, 0, 0), i(0x16, 0, 0, 0)];
+        assert_eq!(run(&prog, &data(0, [0; 6])).expect("runs").ret, 64);
+    }
+
+    #[test]
+    fn faults_and_division_by_zero() {
+        assert_eq!(
+            run(&[i(0x20, 0, 0, 64)], &data(0, [0; 6])),
+            Err(Fault::BadLoad { pc: 0, offset: 64 })
+        );
+        assert_eq!(
+            run(&[i(0x20, 0, 0, 2)], &data(0, [0; 6])),
+            Err(Fault::BadLoad { pc: 0, offset: 2 })
+        );
+        assert_eq!(
+            run(&[i(0x20, 0, 0, 0)], &data(0, [0; 6])),
+            Err(Fault::FellOff(0))
+        );
+        assert_eq!(
+            run(&[i(0xff, 0, 0, 0)], &data(0, [0; 6])),
+            Err(Fault::BadOpcode { pc: 0, code: 0xff })
+        );
+        // A / X with X = 0 ends the program with 0.
+        let prog = [i(0x00, 0, 0, 9), i(0x3c, 0, 0, 0), i(0x06, 0, 0, 1)];
+        assert_eq!(run(&prog, &data(0, [0; 6])).expect("runs").ret, 0);
+    }
+
+    #[test]
+    fn constants_compared_with_arguments_are_recorded() {
+        let prog = [
+            i(0x20, 0, 0, 24),
+            i(0x54, 0, 0, 0xff00),
+            i(0x15, 0, 1, 0x5400),
+            i(0x06, 0, 0, 1),
+            i(0x06, 0, 0, 2),
+        ];
+        let r = run(&prog, &data(0, [0; 6])).expect("runs");
+        assert_eq!(
+            r.arg_constants,
+            vec![
+                (Field::Arg(1, false), 0xff00),
+                (Field::Arg(1, false), 0x5400)
+            ]
+        );
+    }
+}

@@ -105,3 +105,146 @@ pub fn argument_constants(arch: Arch, nr: u32, index: usize) -> Vec<u64> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(features: Features, arch: Arch, name: &str, args: [u64; 6]) -> Action {
+        let nr = arch.syscall_number(name).expect("known syscall");
+        decide(
+            features,
+            Arch::X86_64,
+            &SeccompData {
+                nr,
+                arch: arch.audit(),
+                instruction_pointer: 0,
+                args,
+            },
+        )
+    }
+
+    const NONE: Features = Features {
+        devel: false,
+        multiarch: false,
+        bluetooth: false,
+        canbus: false,
+    };
+
+    /// flatpak-semantics §7.5, S-1 to S-19, on x86_64.
+    #[test]
+    fn conformance_cases() {
+        let x = Arch::X86_64;
+        let eperm = Action::Errno(EPERM);
+        let devel = Features {
+            devel: true,
+            ..NONE
+        };
+        assert_eq!(call(NONE, x, "chmod", [1, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(call(NONE, x, "chroot", [0; 6]), eperm);
+        assert_eq!(call(NONE, x, "clone3", [0; 6]), Action::Errno(ENOSYS));
+        assert_eq!(
+            call(NONE, x, "ioctl", [0, 0x5422, 0, 0, 0, 0]),
+            Action::Allow
+        );
+        assert_eq!(call(NONE, x, "ioctl", [0, 0x5412, 0, 0, 0, 0]), eperm);
+        assert_eq!(
+            call(NONE, x, "ioctl", [0, (0x123 << 32) | 0x5412, 0, 0, 0, 0]),
+            eperm
+        );
+        assert_eq!(call(NONE, x, "ioctl", [0, 0x541C, 0, 0, 0, 0]), eperm);
+        assert_eq!(call(NONE, x, "listen", [0; 6]), Action::Allow);
+        let eafno = Action::Errno(EAFNOSUPPORT);
+        assert_eq!(call(NONE, x, "socket", [17, 0, 0, 0, 0, 0]), eafno);
+        assert_eq!(call(NONE, x, "socket", [31, 0, 0, 0, 0, 0]), eafno);
+        let bt = Features {
+            bluetooth: true,
+            ..NONE
+        };
+        assert_eq!(call(bt, x, "socket", [31, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(call(NONE, x, "socket", [29, 0, 0, 0, 0, 0]), eafno);
+        let can = Features {
+            canbus: true,
+            ..NONE
+        };
+        assert_eq!(call(can, x, "socket", [29, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(call(NONE, x, "unshare", [0; 6]), eperm);
+        assert_eq!(
+            call(NONE, x, "clone", [CLONE_NEWUSER | 17, 0, 0, 0, 0, 0]),
+            eperm
+        );
+        assert_eq!(call(NONE, x, "clone", [17, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(call(NONE, x, "ptrace", [0; 6]), eperm);
+        assert_eq!(call(devel, x, "ptrace", [0; 6]), Action::Allow);
+        assert_eq!(call(devel, x, "perf_event_open", [0; 6]), Action::Allow);
+        assert_eq!(call(NONE, x, "personality", [0; 6]), Action::Allow);
+        assert_eq!(
+            call(NONE, x, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+            eperm
+        );
+        assert_eq!(call(NONE, x, "modify_ldt", [0; 6]), eperm);
+        for name in ["fsopen", "open_tree", "mount_setattr"] {
+            assert_eq!(call(NONE, x, name, [0; 6]), Action::Errno(ENOSYS));
+        }
+        for name in ["add_key", "keyctl", "syslog", "acct"] {
+            assert_eq!(call(NONE, x, name, [0; 6]), eperm);
+        }
+    }
+
+    /// S-20 and the multiarch rules: i386 is killed without multiarch, filtered with it.
+    #[test]
+    fn compat_architecture() {
+        let multi = Features {
+            multiarch: true,
+            ..NONE
+        };
+        assert_eq!(
+            call(NONE, Arch::I386, "getpid", [0; 6]),
+            Action::KillProcess
+        );
+        assert_eq!(call(multi, Arch::I386, "getpid", [0; 6]), Action::Allow);
+        assert_eq!(
+            call(multi, Arch::I386, "umount", [0; 6]),
+            Action::Errno(EPERM)
+        );
+        // Hardening: socket families stay filtered on both ABIs.
+        let eafno = Action::Errno(EAFNOSUPPORT);
+        assert_eq!(
+            call(multi, Arch::X86_64, "socket", [17, 0, 0, 0, 0, 0]),
+            eafno
+        );
+        assert_eq!(
+            call(multi, Arch::I386, "socket", [17, 0, 0, 0, 0, 0]),
+            eafno
+        );
+        // A 32-bit ABI has no high word.
+        assert_eq!(
+            call(multi, Arch::I386, "personality", [1 << 32, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
+        assert_eq!(
+            call(multi, Arch::Aarch64, "getpid", [0; 6]),
+            Action::KillProcess
+        );
+    }
+
+    #[test]
+    fn numbers_outside_the_table() {
+        let at = |nr: u32| {
+            decide(
+                NONE,
+                Arch::X86_64,
+                &SeccompData {
+                    nr,
+                    arch: Arch::X86_64.audit(),
+                    instruction_pointer: 0,
+                    args: [0; 6],
+                },
+            )
+        };
+        assert_eq!(at(400), Action::Errno(ENOSYS));
+        assert_eq!(at(0x3fff_ffff), Action::Errno(ENOSYS));
+        assert_eq!(at(0x4000_0000 | 39), Action::KillProcess);
+        assert_eq!(at(u32::MAX), Action::Allow);
+    }
+}
