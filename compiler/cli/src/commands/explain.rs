@@ -1,7 +1,8 @@
-//! `portcullis explain INPUT [--json]`: the checked IR in readable form, every item with
+//! `portcullis explain INPUT|BLOB [--json]`: the checked IR in readable form, every item with
 //! the `file:line:col` of the statement that decided it, and a note where Flatpak's run
 //! time reads it differently from how it looks (x11 under fallback-x11, persist with home
-//! access, name rules under a full bus socket, …).
+//! access, name rules under a full bus socket, …). A compiled blob (recognised by its
+//! magic) is explained by [`super::compile::explain_blob`].
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -455,6 +456,9 @@ pub fn render_text(entries: &[Entry]) -> String {
 
 /// Runs `explain`.
 pub fn run(args: ExplainArgs) -> ExitCode {
+    if super::compile::is_blob(&args.input) {
+        return super::compile::explain_blob(&args.input, args.json);
+    }
     if super::compile::is_blob(&args.input) {
         return super::compile::explain_blob(&args.input, args.json);
     }
