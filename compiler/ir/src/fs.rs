@@ -9,7 +9,17 @@ use std::fmt;
 
 /// Access mode, ordered as Flatpak orders it: `None < Ro < Rw < Create`.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum FsMode {
@@ -211,7 +221,9 @@ mod tests {
 
     #[test]
     fn modes_are_ordered() {
-        assert!(FsMode::None < FsMode::Ro && FsMode::Ro < FsMode::Rw && FsMode::Rw < FsMode::Create);
+        assert!(
+            FsMode::None < FsMode::Ro && FsMode::Ro < FsMode::Rw && FsMode::Rw < FsMode::Create
+        );
         assert!(FsKey::HostReset < FsKey::Host);
     }
 }

@@ -6,7 +6,9 @@ use crate::origin::Origin;
 pub const UNNAMED_APP_ID: &str = "org.portcullis.Unnamed";
 
 /// App or runtime.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Kind {
     /// An application.
     #[default]
