@@ -2,6 +2,7 @@
 //! corpus, the audit of real manifests, and SARIF validated against the 2.1.0 schema.
 
 mod corpus;
+mod diff;
 mod escapes;
 mod parity;
 mod sarif;
