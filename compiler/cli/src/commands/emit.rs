@@ -3,11 +3,10 @@
 //! records `bwrap --seccomp FD` reads, or with `--text` a disassembly with syscall names
 //! preceded by the filter's rules and the hardening it applies.
 
-use std::fmt::Write;
 use std::process::ExitCode;
 
 use portcullis_backends::seccomp::{compile, to_bytes};
-use portcullis_ir::seccomp::{spec, Arch, Features, FilterSpec};
+use portcullis_ir::seccomp::{spec, Arch, Features};
 use portcullis_verifier::bpf::{decode, disasm::disassemble};
 
 use super::input::{self, EXIT_INVALID};
@@ -67,61 +66,10 @@ fn seccomp(args: &EmitArgs) -> ExitCode {
     }
     // INVARIANT: `to_bytes` writes whole 8-byte records.
     let listing = disassemble(&decode(&bytes).expect("whole records"));
-    let text = format!("{}{listing}", header(&filter, features, program.len()));
+    let text = format!(
+        "{}# {} instructions\n{listing}",
+        filter.describe(),
+        program.len()
+    );
     input::emit(args.output.as_deref(), text.as_bytes())
-}
-
-/// The comment block above the listing: target, features, rules, hardening.
-fn header(filter: &FilterSpec, features: Features, len: usize) -> String {
-    let mut out = String::new();
-    let arches: Vec<&str> = filter.arches.iter().map(|a| a.name()).collect();
-    let _ = writeln!(
-        out,
-        "# seccomp filter for {} ({len} instructions)",
-        filter.target
-    );
-    let _ = writeln!(out, "# sections: {}", arches.join(", "));
-    let on: Vec<&str> = [
-        ("devel", features.devel),
-        ("multiarch", features.multiarch),
-        ("bluetooth", features.bluetooth),
-        ("canbus", features.canbus),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect();
-    let on = if on.is_empty() {
-        "none".to_string()
-    } else {
-        on.join(", ")
-    };
-    let _ = writeln!(out, "# features: {on}");
-    let _ = writeln!(
-        out,
-        "# other ABIs and x32: {}; numbers missing from the table: {}",
-        filter.foreign, filter.unknown
-    );
-    for rule in &filter.rules {
-        let tag = rule
-            .hardening
-            .map(|h| format!(" [hardening: {}]", h.tag()))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "# {:<24} {:<20} {:?}: {}{tag}",
-            rule.syscall,
-            rule.action.to_string(),
-            rule.condition,
-            rule.why
-        );
-    }
-    for hardening in portcullis_ir::seccomp::Hardening::ALL {
-        let _ = writeln!(
-            out,
-            "# hardening {}: {}",
-            hardening.tag(),
-            hardening.describe()
-        );
-    }
-    out
 }

@@ -109,6 +109,8 @@ pub struct Rule {
 /// Everything the backend needs to build one filter.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FilterSpec {
+    /// The features it was built for.
+    pub features: Features,
     /// The native architecture.
     pub target: Arch,
     /// The architectures with a section, native first.
@@ -259,10 +261,90 @@ pub fn spec(features: Features, target: Arch) -> FilterSpec {
     });
     rules.sort_by(|a, b| a.syscall.cmp(b.syscall));
     FilterSpec {
+        features,
         target,
         arches: filter_arches(target, features),
         foreign: Action::KillProcess,
         unknown: Action::Errno(ENOSYS),
         rules,
+    }
+}
+
+impl FilterSpec {
+    /// The filter in words, one `# `-prefixed line each: target, sections, features, the
+    /// verdicts outside the table, every rule with its reason and hardening tag, and what
+    /// each hardening means. `emit --text` prints it above the listing; `explain` can show
+    /// it for a policy.
+    pub fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let arches: Vec<&str> = self.arches.iter().map(|a| a.name()).collect();
+        let _ = writeln!(out, "# seccomp filter for {}", self.target);
+        let _ = writeln!(out, "# sections: {}", arches.join(", "));
+        let f = self.features;
+        let on: Vec<&str> = [
+            ("devel", f.devel),
+            ("multiarch", f.multiarch),
+            ("bluetooth", f.bluetooth),
+            ("canbus", f.canbus),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        let on = if on.is_empty() {
+            "none".to_string()
+        } else {
+            on.join(", ")
+        };
+        let _ = writeln!(out, "# features: {on}");
+        let _ = writeln!(
+            out,
+            "# other ABIs and x32: {}; numbers missing from the table: {}",
+            self.foreign, self.unknown
+        );
+        for rule in &self.rules {
+            let tag = rule
+                .hardening
+                .map(|h| format!(" [hardening: {}]", h.tag()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "# {:<24} {:<20} {}: {}{tag}",
+                rule.syscall,
+                rule.action.to_string(),
+                rule.condition,
+                rule.why
+            );
+        }
+        for hardening in Hardening::ALL {
+            let _ = writeln!(
+                out,
+                "# hardening {}: {}",
+                hardening.tag(),
+                hardening.describe()
+            );
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |values: &[u32]| {
+            values
+                .iter()
+                .map(|v| format!("{v:#x}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Condition::Always => f.write_str("always"),
+            Condition::LowBitsSet { arg, mask } => write!(f, "a{arg}.lo & {mask:#x} != 0"),
+            Condition::LowIn { arg, values } => write!(f, "a{arg}.lo in {{{}}}", list(values)),
+            Condition::LowNotIn { arg, values } => {
+                write!(f, "a{arg}.lo not in {{{}}}", list(values))
+            }
+            Condition::Ne { arg, value } => write!(f, "a{arg} != {value:#x}"),
+        }
     }
 }
