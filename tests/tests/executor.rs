@@ -431,3 +431,99 @@ fn app_controlled_symlinks_never_redirect_destinations_or_sources() {
     assert_eq!(out.status.code(), Some(125), "{stderr}");
     assert!(stderr.contains("symbolic link"), "{stderr}");
 }
+
+/// Runs the `portcullis` binary with `args` in `dir`, as the caller.
+fn portcullis(stage: &Stage, args: &[&str]) -> Output {
+    Command::new(workspace_bin("portcullis"))
+        .args(args)
+        .current_dir(stage.dir.path())
+        .env("HOME", stage.home(As::Caller))
+        .env("XDG_RUNTIME_DIR", stage.dir.path().join("caller/run"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn portcullis")
+}
+
+#[test]
+fn cli_compiles_explains_and_runs_policies_and_blobs() {
+    let Some(stage) = Stage::new() else {
+        return;
+    };
+    let policy = stage.dir.path().join("app.policy");
+    std::fs::write(&policy, "app org.test.Cli {\n    share network\n}\n").unwrap();
+    let policy = policy.to_str().unwrap();
+
+    let out = portcullis(&stage, &["compile", policy, "-o", "app.blob"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let bytes = std::fs::read(stage.dir.path().join("app.blob")).unwrap();
+    let blob = Blob::decode(&bytes).expect("compile writes a valid blob");
+    assert_eq!(blob.app_id, "org.test.Cli");
+    assert!(!blob.namespaces.net, "share=network keeps the host network");
+    let again = portcullis(&stage, &["compile", policy, "-o", "again.blob"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read(stage.dir.path().join("again.blob")).unwrap(),
+        bytes
+    );
+
+    let out = portcullis(&stage, &["explain", "app.blob"]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for needle in [
+        "app id: org.test.Cli",
+        "namespaces: user, mount, pid, uts, ipc",
+        "mount plan:",
+        "seccomp:",
+    ] {
+        assert!(shown.contains(needle), "missing `{needle}`:\n{shown}");
+    }
+
+    // `run` from the policy (compiled on the fly) and from the blob.
+    for input in [policy, "app.blob"] {
+        let out = portcullis(
+            &stage,
+            &[
+                "run",
+                input,
+                "--",
+                "/bin/sh",
+                "-c",
+                "echo $FLATPAK_ID; exit 5",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(5), "{input}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).trim(), "org.test.Cli");
+    }
+    let out = portcullis(&stage, &["run", "app.blob", "--", "/no/such/thing"]);
+    assert_eq!(out.status.code(), Some(127));
+
+    // A blob for another machine, or a damaged one, is refused before launching.
+    let other = if Arch::host() == Some(Arch::X86_64) {
+        "aarch64"
+    } else {
+        "x86_64"
+    };
+    let out = portcullis(
+        &stage,
+        &["compile", policy, "-o", "other.blob", "--arch", other],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = portcullis(&stage, &["run", "other.blob", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("compiled for"));
+    let mut damaged = bytes.clone();
+    damaged[100] ^= 0xff;
+    std::fs::write(stage.dir.path().join("damaged.blob"), damaged).unwrap();
+    for command in [
+        &["run", "damaged.blob", "--", "true"][..],
+        &["explain", "damaged.blob"],
+    ] {
+        let out = portcullis(&stage, command);
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        assert!(
+            text(&out.stderr).contains("checksum"),
+            "{command:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
