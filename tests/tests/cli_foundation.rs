@@ -22,11 +22,21 @@ fn binary() -> &'static Path {
     BINARY.get_or_init(|| {
         // The test binary lives in <target>/<profile>/deps/.
         let exe = std::env::current_exe().expect("the test binary has a path");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps");
         let target_dir = profile_dir.parent().expect("target dir");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-p", "portcullis", "--bin", "portcullis", "--target-dir"])
+            .args([
+                "build",
+                "-p",
+                "portcullis",
+                "--bin",
+                "portcullis",
+                "--target-dir",
+            ])
             .arg(target_dir)
             .current_dir(repo_root())
             .status()
@@ -60,12 +70,18 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn code(output: &Output) -> i32 {
-    output.status.code().expect("exited normally, not by a signal")
+    output
+        .status
+        .code()
+        .expect("exited normally, not by a signal")
 }
 
 fn assert_no_panic(output: &Output) {
     let stderr = text(&output.stderr);
-    assert!(!stderr.contains("panicked"), "portcullis panicked: {stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "portcullis panicked: {stderr}"
+    );
 }
 
 #[test]
@@ -86,7 +102,11 @@ fn check_bad_inputs_exit_2_with_snapshotted_diagnostics() {
 
 #[test]
 fn check_json_has_codes_and_positions() {
-    let output = run_in(&cases_dir(), &["check", "--format", "json", "unknown-socket.json"], None);
+    let output = run_in(
+        &cases_dir(),
+        &["check", "--format", "json", "unknown-socket.json"],
+        None,
+    );
     assert_eq!(code(&output), 2);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
     let findings = report["findings"].as_array().expect("findings");
@@ -131,11 +151,24 @@ fn own_findings(report: &[u8]) -> String {
 #[test]
 fn check_warnings_and_fail_on() {
     let output = run_in(&cases_dir(), &["check", "duplicate.json"], None);
-    assert_eq!(code(&output), 0, "warnings do not fail by default: {}", text(&output.stdout));
+    assert_eq!(
+        code(&output),
+        0,
+        "warnings do not fail by default: {}",
+        text(&output.stdout)
+    );
     assert!(text(&output.stdout).contains("portcullis::check::duplicate"));
-    let output = run_in(&cases_dir(), &["check", "--fail-on", "warning", "duplicate.json"], None);
+    let output = run_in(
+        &cases_dir(),
+        &["check", "--fail-on", "warning", "duplicate.json"],
+        None,
+    );
     assert_eq!(code(&output), 1);
-    let output = run_in(&cases_dir(), &["check", "--fail-on", "sometimes", "duplicate.json"], None);
+    let output = run_in(
+        &cases_dir(),
+        &["check", "--fail-on", "sometimes", "duplicate.json"],
+        None,
+    );
     assert_eq!(code(&output), 2, "a bad level is a usage error");
     for name in ["conflicts.json", "metadata"] {
         let output = run_in(&cases_dir(), &["check", "--format", "json", name], None);
@@ -153,7 +186,14 @@ fn check_exceptions_drop_findings() {
         r#"{"org.example.Conflicts": ["duplicate", "portcullis::check::fallback-x11-with-x11"]}"#,
     )
     .unwrap();
-    let args = ["check", "--format", "json", "--exceptions", exceptions.to_str().unwrap(), "conflicts.json"];
+    let args = [
+        "check",
+        "--format",
+        "json",
+        "--exceptions",
+        exceptions.to_str().unwrap(),
+        "conflicts.json",
+    ];
     let output = run_in(&cases_dir(), &args, None);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let codes: Vec<&str> = report["findings"]
@@ -162,9 +202,18 @@ fn check_exceptions_drop_findings() {
         .iter()
         .map(|f| f["code"].as_str().unwrap())
         .collect();
-    assert!(!codes.contains(&"portcullis::check::duplicate"), "{codes:?}");
-    assert!(!codes.contains(&"portcullis::check::fallback-x11-with-x11"), "{codes:?}");
-    assert!(codes.contains(&"portcullis::check::shadowed-grant"), "{codes:?}");
+    assert!(
+        !codes.contains(&"portcullis::check::duplicate"),
+        "{codes:?}"
+    );
+    assert!(
+        !codes.contains(&"portcullis::check::fallback-x11-with-x11"),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&"portcullis::check::shadowed-grant"),
+        "{codes:?}"
+    );
 }
 
 #[test]
@@ -173,16 +222,29 @@ fn unreadable_inputs_exit_2_without_panic() {
     let garbage = dir.path().join("garbage.bin");
     std::fs::write(&garbage, [0u8, 159, 146, 150, 0xff, 0xfe, 7, 0]).unwrap();
     let nul = dir.path().join("metadata");
-    std::fs::write(&nul, b"[Application]\nname=org.x.Y\n[Context]\nshared=network\0;ipc;\n").unwrap();
+    std::fs::write(
+        &nul,
+        b"[Application]\nname=org.x.Y\n[Context]\nshared=network\0;ipc;\n",
+    )
+    .unwrap();
     let missing = dir.path().join("missing.json");
     for (args, needle) in [
         (vec!["check", missing.to_str().unwrap()], "read-error"),
-        (vec!["check", dir.path().to_str().unwrap()], "is a directory"),
+        (
+            vec!["check", dir.path().to_str().unwrap()],
+            "is a directory",
+        ),
         (vec!["check", garbage.to_str().unwrap()], "binary-input"),
         (vec!["check", nul.to_str().unwrap()], "NUL byte"),
         (vec!["explain", missing.to_str().unwrap()], "read-error"),
-        (vec!["export", garbage.to_str().unwrap(), "--to", "metadata"], "binary-input"),
-        (vec!["import", dir.path().to_str().unwrap()], "is a directory"),
+        (
+            vec!["export", garbage.to_str().unwrap(), "--to", "metadata"],
+            "binary-input",
+        ),
+        (
+            vec!["import", dir.path().to_str().unwrap()],
+            "is a directory",
+        ),
         (vec!["fmt", missing.to_str().unwrap()], "read-error"),
     ] {
         let output = run_in(dir.path(), &args, None);
@@ -191,7 +253,11 @@ fn unreadable_inputs_exit_2_without_panic() {
         let all = text(&output.stdout) + &text(&output.stderr);
         assert!(all.contains(needle), "{args:?}: {all}");
     }
-    let output = run_in(dir.path(), &["check", "-"], Some(b"{\"app-id\": \"org.x.Y\", \"finish-args\": [\"--share=ipc\""));
+    let output = run_in(
+        dir.path(),
+        &["check", "-"],
+        Some(b"{\"app-id\": \"org.x.Y\", \"finish-args\": [\"--share=ipc\""),
+    );
     assert_eq!(code(&output), 2, "truncated JSON on stdin");
     assert!(text(&output.stdout).contains("<stdin>"));
 }
@@ -200,9 +266,18 @@ fn unreadable_inputs_exit_2_without_panic() {
 fn fmt_rewrites_atomically_and_check_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("messy.policy");
-    std::fs::write(&path, "app   org.example.Messy{\nsocket wayland\n   share    network\n}\n").unwrap();
+    std::fs::write(
+        &path,
+        "app   org.example.Messy{\nsocket wayland\n   share    network\n}\n",
+    )
+    .unwrap();
     let output = run_in(dir.path(), &["fmt", "--check", "messy.policy"], None);
-    assert_eq!(code(&output), 1, "unformatted file: {}", text(&output.stderr));
+    assert_eq!(
+        code(&output),
+        1,
+        "unformatted file: {}",
+        text(&output.stderr)
+    );
     assert!(text(&output.stdout).contains("messy.policy"));
     let output = run_in(dir.path(), &["fmt", "messy.policy"], None);
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
@@ -212,9 +287,19 @@ fn fmt_rewrites_atomically_and_check_reports() {
     assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
     let output = run_in(dir.path(), &["fmt", "--check", "messy.policy"], None);
     assert_eq!(code(&output), 0);
-    let output = run_in(dir.path(), &["fmt", "-"], Some(b"app org.example.Stdin {\nshare ipc\n}\n"));
+    let output = run_in(
+        dir.path(),
+        &["fmt", "-"],
+        Some(b"app org.example.Stdin {\nshare ipc\n}\n"),
+    );
     assert_eq!(code(&output), 0);
-    assert_eq!(text(&output.stdout), std::fs::read_to_string(&path).unwrap().replace("Messy", "Stdin").replace("    socket wayland\n    share network\n", "    share ipc\n"));
+    assert_eq!(
+        text(&output.stdout),
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("Messy", "Stdin")
+            .replace("    socket wayland\n    share network\n", "    share ipc\n")
+    );
     let output = run_in(&cases_dir(), &["fmt", "bad-syntax.policy"], None);
     assert_eq!(code(&output), 2, "a file that does not parse is left alone");
     let output = run_in(&cases_dir(), &["fmt", "conflicts.json"], None);
@@ -228,10 +313,19 @@ fn stock_policies_are_formatted_and_valid() {
     policies.sort();
     for policy in &policies {
         let output = run_in(&repo_root(), &["fmt", "--check", policy], None);
-        assert_eq!(code(&output), 0, "{policy} is not formatted: {}", text(&output.stdout));
+        assert_eq!(
+            code(&output),
+            0,
+            "{policy} is not formatted: {}",
+            text(&output.stdout)
+        );
         let output = run_in(&repo_root(), &["check", "--format", "json", policy], None);
         assert_ne!(code(&output), 2, "{policy}: {}", text(&output.stdout));
-        assert_eq!(own_findings(&output.stdout), "", "{policy} has compiler findings");
+        assert_eq!(
+            own_findings(&output.stdout),
+            "",
+            "{policy} has compiler findings"
+        );
     }
 }
 
@@ -260,10 +354,14 @@ fn explain_every_stock_policy() {
     for policy in &policies {
         let output = run_in(&repo_root(), &["explain", policy], None);
         assert_eq!(code(&output), 0, "{policy}: {}", text(&output.stderr));
-        let name = format!("explain-{}", policy.trim_start_matches("policies/").replace('/', "-"));
+        let name = format!(
+            "explain-{}",
+            policy.trim_start_matches("policies/").replace('/', "-")
+        );
         insta::assert_snapshot!(name, text(&output.stdout));
         let output = run_in(&repo_root(), &["explain", "--json", policy], None);
-        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("explain --json");
+        let json: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("explain --json");
         assert!(json["entries"].as_array().is_some_and(|e| !e.is_empty()));
         assert!(json["policy"]["context"].is_object());
     }
@@ -275,23 +373,67 @@ fn import_and_export_round_trip_through_the_cli() {
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared/corpus/flathub"));
     let manifest = corpus.join("manifests/io.bassi.Amberol.json");
-    assert!(manifest.is_file(), "corpus manifest at {}", manifest.display());
+    assert!(
+        manifest.is_file(),
+        "corpus manifest at {}",
+        manifest.display()
+    );
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("amberol.policy");
-    let output = run_in(dir.path(), &["import", manifest.to_str().unwrap(), "-o", "amberol.policy"], None);
+    let output = run_in(
+        dir.path(),
+        &["import", manifest.to_str().unwrap(), "-o", "amberol.policy"],
+        None,
+    );
     assert_eq!(code(&output), 0, "{}", text(&output.stderr));
     let imported = std::fs::read_to_string(&policy).unwrap();
     assert!(imported.starts_with("app io.bassi.Amberol {"), "{imported}");
-    let from_manifest = run_in(dir.path(), &["export", manifest.to_str().unwrap(), "--to", "finish-args"], None);
-    let from_policy = run_in(dir.path(), &["export", "amberol.policy", "--to", "finish-args"], None);
+    let from_manifest = run_in(
+        dir.path(),
+        &["export", manifest.to_str().unwrap(), "--to", "finish-args"],
+        None,
+    );
+    let from_policy = run_in(
+        dir.path(),
+        &["export", "amberol.policy", "--to", "finish-args"],
+        None,
+    );
     assert_eq!(code(&from_policy), 0, "{}", text(&from_policy.stderr));
     assert_eq!(text(&from_manifest.stdout), text(&from_policy.stdout));
-    let list: Vec<String> = serde_json::from_slice(&from_policy.stdout).expect("a JSON array of strings");
-    assert!(list.contains(&"--socket=fallback-x11".to_string()), "{list:?}");
-    let output = run_in(dir.path(), &["export", "amberol.policy", "--to", "metadata", "-o", "metadata"], None);
+    let list: Vec<String> =
+        serde_json::from_slice(&from_policy.stdout).expect("a JSON array of strings");
+    assert!(
+        list.contains(&"--socket=fallback-x11".to_string()),
+        "{list:?}"
+    );
+    let output = run_in(
+        dir.path(),
+        &[
+            "export",
+            "amberol.policy",
+            "--to",
+            "metadata",
+            "-o",
+            "metadata",
+        ],
+        None,
+    );
     assert_eq!(code(&output), 0);
-    let output = run_in(dir.path(), &["export", "metadata", "--to", "metadata"], None);
-    assert_eq!(text(&output.stdout), std::fs::read_to_string(dir.path().join("metadata")).unwrap());
+    let output = run_in(
+        dir.path(),
+        &["export", "metadata", "--to", "metadata"],
+        None,
+    );
+    assert_eq!(
+        text(&output.stdout),
+        std::fs::read_to_string(dir.path().join("metadata")).unwrap()
+    );
     let output = run_in(dir.path(), &["import", "metadata"], None);
-    assert_eq!(text(&output.stdout), imported.replace("    sdk-extensions org.freedesktop.Sdk.Extension.rust-stable\n", ""));
+    assert_eq!(
+        text(&output.stdout),
+        imported.replace(
+            "    sdk-extensions org.freedesktop.Sdk.Extension.rust-stable\n",
+            ""
+        )
+    );
 }

@@ -26,10 +26,26 @@ fn fs_cases() -> Vec<(&'static str, &'static str, Fs)> {
         ("F-5", "host:ro", Fs::Ok("host", Ro)),
         ("F-6", "home:rw", Fs::Ok("home", Rw)),
         ("F-7", "~/Music", Fs::Ok("~/Music", Rw)),
-        ("F-8", "/srv/obs/debian\\:sid\\:main:create", Fs::Ok("/srv/obs/debian:sid:main", Create)),
-        ("F-9", "/srv/c\\:\\\\Program Files\\\\Steam", Fs::Ok("/srv/c:\\Program Files\\Steam", Rw)),
-        ("F-10", "/srv/escaped\\unnecessarily", Fs::Ok("/srv/escapedunnecessarily", Rw)),
-        ("F-12", "xdg-config/././///.///././.", Fs::Ok("xdg-config", Rw)),
+        (
+            "F-8",
+            "/srv/obs/debian\\:sid\\:main:create",
+            Fs::Ok("/srv/obs/debian:sid:main", Create),
+        ),
+        (
+            "F-9",
+            "/srv/c\\:\\\\Program Files\\\\Steam",
+            Fs::Ok("/srv/c:\\Program Files\\Steam", Rw),
+        ),
+        (
+            "F-10",
+            "/srv/escaped\\unnecessarily",
+            Fs::Ok("/srv/escapedunnecessarily", Rw),
+        ),
+        (
+            "F-12",
+            "xdg-config/././///.///././.",
+            Fs::Ok("xdg-config", Rw),
+        ),
         ("F-13", "xdg-config/////", Fs::Ok("xdg-config", Rw)),
         ("F-14", "xdg-run/dbus", Fs::Ok("xdg-run/dbus", Rw)),
         ("F-15", "~", Fs::Ok("home", Rw)),
@@ -41,30 +57,90 @@ fn fs_cases() -> Vec<(&'static str, &'static str, Fs)> {
         ("F-21", "!home", Fs::Ok("home", None)),
         ("F-22", "!host:reset", Fs::Ok("host-reset", None)),
         ("F-23", "!host-reset", Fs::Ok("host-reset", None)),
-        ("F-24", "", Fs::Err(|e| matches!(e, FsError::UnknownLocation(_)))),
-        ("F-25", "homework", Fs::Err(|e| matches!(e, FsError::UnknownLocation(_)))),
-        ("F-26", "xdg-download/foo/bar/..", Fs::Err(|e| *e == FsError::DotDot)),
-        ("F-26", "xdg-download/../foo/bar", Fs::Err(|e| *e == FsError::DotDot)),
-        ("F-26", "xdg-download/foo/../bar", Fs::Err(|e| *e == FsError::DotDot)),
+        (
+            "F-24",
+            "",
+            Fs::Err(|e| matches!(e, FsError::UnknownLocation(_))),
+        ),
+        (
+            "F-25",
+            "homework",
+            Fs::Err(|e| matches!(e, FsError::UnknownLocation(_))),
+        ),
+        (
+            "F-26",
+            "xdg-download/foo/bar/..",
+            Fs::Err(|e| *e == FsError::DotDot),
+        ),
+        (
+            "F-26",
+            "xdg-download/../foo/bar",
+            Fs::Err(|e| *e == FsError::DotDot),
+        ),
+        (
+            "F-26",
+            "xdg-download/foo/../bar",
+            Fs::Err(|e| *e == FsError::DotDot),
+        ),
         ("F-27", "xdg-download/..", Fs::Warn("xdg-download/..", Rw)),
         ("F-27", "~/..", Fs::Warn("~/..", Rw)),
         ("F-27", "/..", Fs::Warn("/..", Rw)),
         ("F-28", "xdg-run", Fs::Err(|e| *e == FsError::XdgRunBare)),
         ("F-29", "/", Fs::Err(|e| *e == FsError::Root)),
-        ("F-29", "/////././././././//////", Fs::Err(|e| *e == FsError::Root)),
-        ("F-30", "host:reset", Fs::Err(|e| *e == FsError::ResetNotNegated)),
-        ("F-31", "host-reset", Fs::Err(|e| *e == FsError::HostResetNotNegated)),
-        ("F-32", "host-reset:rw", Fs::Err(|e| *e == FsError::HostResetNotNegated)),
-        ("F-32", "host-reset:reset", Fs::Err(|e| *e == FsError::HostResetNotNegated)),
-        ("F-32", "!host-reset:reset", Fs::Err(|e| *e == FsError::HostResetSuffix)),
-        ("F-33", "/foo:reset", Fs::Err(|e| *e == FsError::ResetNotHost)),
-        ("F-33", "!/foo:reset", Fs::Err(|e| *e == FsError::ResetNotHost)),
+        (
+            "F-29",
+            "/////././././././//////",
+            Fs::Err(|e| *e == FsError::Root),
+        ),
+        (
+            "F-30",
+            "host:reset",
+            Fs::Err(|e| *e == FsError::ResetNotNegated),
+        ),
+        (
+            "F-31",
+            "host-reset",
+            Fs::Err(|e| *e == FsError::HostResetNotNegated),
+        ),
+        (
+            "F-32",
+            "host-reset:rw",
+            Fs::Err(|e| *e == FsError::HostResetNotNegated),
+        ),
+        (
+            "F-32",
+            "host-reset:reset",
+            Fs::Err(|e| *e == FsError::HostResetNotNegated),
+        ),
+        (
+            "F-32",
+            "!host-reset:reset",
+            Fs::Err(|e| *e == FsError::HostResetSuffix),
+        ),
+        (
+            "F-33",
+            "/foo:reset",
+            Fs::Err(|e| *e == FsError::ResetNotHost),
+        ),
+        (
+            "F-33",
+            "!/foo:reset",
+            Fs::Err(|e| *e == FsError::ResetNotHost),
+        ),
         ("F-34", "!/foo:rw", Fs::Warn("/foo", None)),
         ("F-35", "/foo:bar", Fs::Warn("/foo", Rw)),
         ("F-36", "!/foo:bar", Fs::Warn("/foo", None)),
         ("F-37", "/a:b:ro", Fs::Warn("/a", Rw)),
-        ("F-38", "/\u{1b}[J:ro", Fs::Err(|e| matches!(e, FsError::NonGraphical(_)))),
-        ("F-38", "/\u{1b}[J", Fs::Err(|e| matches!(e, FsError::NonGraphical(_)))),
+        (
+            "F-38",
+            "/\u{1b}[J:ro",
+            Fs::Err(|e| matches!(e, FsError::NonGraphical(_))),
+        ),
+        (
+            "F-38",
+            "/\u{1b}[J",
+            Fs::Err(|e| matches!(e, FsError::NonGraphical(_))),
+        ),
     ]
 }
 
@@ -80,25 +156,45 @@ fn filesystem_tokens_f1_to_f38() {
             (Fs::Ok(key, mode), Ok(parsed)) => {
                 assert_eq!(parsed.key.to_string(), key, "{case} {input}");
                 assert_eq!(parsed.mode, mode, "{case} {input}");
-                assert!(parsed.warnings.is_empty(), "{case} {input}: {:?}", parsed.warnings);
+                assert!(
+                    parsed.warnings.is_empty(),
+                    "{case} {input}: {:?}",
+                    parsed.warnings
+                );
             }
             (Fs::Warn(key, mode), Ok(parsed)) => {
                 assert_eq!(parsed.key.to_string(), key, "{case} {input}");
                 assert_eq!(parsed.mode, mode, "{case} {input}");
-                assert!(!parsed.warnings.is_empty(), "{case} {input}: expected a warning");
+                assert!(
+                    !parsed.warnings.is_empty(),
+                    "{case} {input}: expected a warning"
+                );
             }
-            (Fs::Err(check), Err(err)) => assert!(check(&err), "{case} {input}: wrong error {err:?}"),
+            (Fs::Err(check), Err(err)) => {
+                assert!(check(&err), "{case} {input}: wrong error {err:?}")
+            }
             (_, other) => panic!("{case} `{input}`: unexpected {other:?}"),
         }
     }
-    assert!(matches!(fs::parse("/a:b:ro", false).unwrap().warnings[0], FsWarning::UnknownSuffix(ref s) if s == "b:ro"));
+    assert!(
+        matches!(fs::parse("/a:b:ro", false).unwrap().warnings[0], FsWarning::UnknownSuffix(ref s) if s == "b:ro")
+    );
 }
 
 #[test]
 fn xdg_dirs_f11() {
     for dir in [
-        "xdg-desktop", "xdg-documents", "xdg-download", "xdg-music", "xdg-pictures",
-        "xdg-public-share", "xdg-templates", "xdg-videos", "xdg-data", "xdg-cache", "xdg-config",
+        "xdg-desktop",
+        "xdg-documents",
+        "xdg-download",
+        "xdg-music",
+        "xdg-pictures",
+        "xdg-public-share",
+        "xdg-templates",
+        "xdg-videos",
+        "xdg-data",
+        "xdg-cache",
+        "xdg-config",
     ] {
         for token in [dir.to_string(), format!("{dir}/Stuff")] {
             let parsed = fs::parse(&token, false).unwrap();
@@ -115,9 +211,16 @@ fn args(list: &[&str]) -> portcullis_compiler::Compiled {
 
 fn policy_of(list: &[&str]) -> Policy {
     let compiled = args(list);
-    compiled
-        .policy
-        .unwrap_or_else(|| panic!("{list:?}: {:?}", compiled.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()))
+    compiled.policy.unwrap_or_else(|| {
+        panic!(
+            "{list:?}: {:?}",
+            compiled
+                .diagnostics
+                .iter()
+                .map(|d| &d.message)
+                .collect::<Vec<_>>()
+        )
+    })
 }
 
 fn keyfile(text: &str) -> portcullis_compiler::Compiled {
@@ -131,9 +234,16 @@ fn keyfile(text: &str) -> portcullis_compiler::Compiled {
 
 fn keyfile_policy(text: &str) -> Policy {
     let compiled = keyfile(text);
-    compiled
-        .policy
-        .unwrap_or_else(|| panic!("{text}: {:?}", compiled.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()))
+    compiled.policy.unwrap_or_else(|| {
+        panic!(
+            "{text}: {:?}",
+            compiled
+                .diagnostics
+                .iter()
+                .map(|d| &d.message)
+                .collect::<Vec<_>>()
+        )
+    })
 }
 
 fn saved(policy: &Policy) -> String {
@@ -147,7 +257,11 @@ fn line<'a>(text: &'a str, key: &str) -> &'a str {
 }
 
 fn fs_keys(context: &Context) -> Vec<(String, FsMode)> {
-    context.filesystems.iter().map(|(k, e)| (k.to_string(), e.mode)).collect()
+    context
+        .filesystems
+        .iter()
+        .map(|(k, e)| (k.to_string(), e.mode))
+        .collect()
 }
 
 #[test]
@@ -183,7 +297,10 @@ fn merges_m1_m2_in_either_association() {
     };
     let text = saved(&policy);
     let filesystems = line(&text, "filesystems");
-    assert!(filesystems.starts_with("filesystems=!host:reset;"), "M-2 {filesystems}");
+    assert!(
+        filesystems.starts_with("filesystems=!host:reset;"),
+        "M-2 {filesystems}"
+    );
     assert!(filesystems.contains(";!host;"), "M-2 {filesystems}");
     assert!(!filesystems.contains("/one"), "M-2 {filesystems}");
     let (list, _) = export::finish_args(&policy);
@@ -194,10 +311,26 @@ fn merges_m1_m2_in_either_association() {
 #[test]
 fn bitset_save_forms_m3_to_m6() {
     for (input, key, expected) in [
-        (vec!["--socket=wayland", "--nosocket=ssh-auth"], "sockets", "wayland;!ssh-auth;"),
-        (vec!["--device=dri", "--nodevice=kvm"], "devices", "dri;!kvm;"),
-        (vec!["--share=network", "--unshare=ipc"], "shared", "network;!ipc;"),
-        (vec!["--allow=multiarch", "--disallow=bluetooth"], "features", "multiarch;!bluetooth;"),
+        (
+            vec!["--socket=wayland", "--nosocket=ssh-auth"],
+            "sockets",
+            "wayland;!ssh-auth;",
+        ),
+        (
+            vec!["--device=dri", "--nodevice=kvm"],
+            "devices",
+            "dri;!kvm;",
+        ),
+        (
+            vec!["--share=network", "--unshare=ipc"],
+            "shared",
+            "network;!ipc;",
+        ),
+        (
+            vec!["--allow=multiarch", "--disallow=bluetooth"],
+            "features",
+            "multiarch;!bluetooth;",
+        ),
     ] {
         let text = saved(&policy_of(&input));
         assert_eq!(line(&text, key), format!("{key}={expected}"), "{input:?}");
@@ -206,9 +339,19 @@ fn bitset_save_forms_m3_to_m6() {
 
 #[test]
 fn env_and_filesystem_save_m7_m8_m9() {
-    let text = saved(&policy_of(&["--env=FOO=BAR", "--env=BAR=", "--unset-env=CLEARME"]));
-    assert!(text.contains("\nFOO=BAR\n") && text.contains("\nBAR=\n"), "M-7 {text}");
-    assert_eq!(line(&text, "unset-environment"), "unset-environment=CLEARME;");
+    let text = saved(&policy_of(&[
+        "--env=FOO=BAR",
+        "--env=BAR=",
+        "--unset-env=CLEARME",
+    ]));
+    assert!(
+        text.contains("\nFOO=BAR\n") && text.contains("\nBAR=\n"),
+        "M-7 {text}"
+    );
+    assert_eq!(
+        line(&text, "unset-environment"),
+        "unset-environment=CLEARME;"
+    );
     let text = saved(&policy_of(&[
         "--filesystem=home",
         "--filesystem=xdg-desktop/foo:create",
@@ -222,11 +365,24 @@ fn env_and_filesystem_save_m7_m8_m9() {
         .collect();
     let mut sorted = list.clone();
     sorted.sort();
-    assert_eq!(sorted, ["!xdg-documents", "/media", "home", "xdg-config:ro", "xdg-desktop/foo:create"], "M-8");
+    assert_eq!(
+        sorted,
+        [
+            "!xdg-documents",
+            "/media",
+            "home",
+            "xdg-config:ro",
+            "xdg-desktop/foo:create"
+        ],
+        "M-8"
+    );
     for reset in ["--nofilesystem=host:reset", "--nofilesystem=host-reset"] {
         let text = saved(&policy_of(&[reset]));
         let fs = line(&text, "filesystems");
-        assert!(fs.contains("!host;") && fs.contains("!host:reset;") && !fs.contains("host-reset"), "M-9 {fs}");
+        assert!(
+            fs.contains("!host;") && fs.contains("!host:reset;") && !fs.contains("host-reset"),
+            "M-9 {fs}"
+        );
     }
 }
 
@@ -240,9 +396,17 @@ fn bus_policies_m10_m11_m21() {
             &format!("--{prefix}no-talk-name=org.foo.NoTalk"),
         ]);
         let text = saved(&policy);
-        let group = if prefix.is_empty() { "[Session Bus Policy]" } else { "[System Bus Policy]" };
+        let group = if prefix.is_empty() {
+            "[Session Bus Policy]"
+        } else {
+            "[System Bus Policy]"
+        };
         let section = text.split(group).nth(1).expect("group written");
-        for expected in ["org.foo.Own=own", "org.foo.Talk=talk", "org.foo.NoTalk=none"] {
+        for expected in [
+            "org.foo.Own=own",
+            "org.foo.Talk=talk",
+            "org.foo.NoTalk=none",
+        ] {
             assert!(section.contains(expected), "M-10/11 {expected} in {text}");
         }
     }
@@ -258,22 +422,43 @@ fn keyfile_round_trip_m12_m13_m14() {
     let policy = keyfile_policy(text);
     let out = saved(&policy);
     let fs = line(&out, "filesystems");
-    assert_eq!(fs, "filesystems=host;/home;!/opt;", "M-12 (special keys first, then paths in order)");
+    assert_eq!(
+        fs, "filesystems=host;/home;!/opt;",
+        "M-12 (special keys first, then paths in order)"
+    );
     assert_eq!(line(&out, "sockets"), "sockets=x11;wayland;pulseaudio;session-bus;system-bus;fallback-x11;ssh-auth;pcsc;cups;gpg-agent;");
     assert_eq!(line(&out, "devices"), "devices=dri;all;kvm;shm;");
     assert_eq!(line(&out, "persistent"), "persistent=.openarena;");
     let again = keyfile_policy(&out);
-    assert_eq!(again.context, policy.context.clone().with_origins_of(&again.context), "M-12 round trip");
+    assert_eq!(
+        again.context,
+        policy.context.clone().with_origins_of(&again.context),
+        "M-12 round trip"
+    );
 
     let policy = keyfile_policy("[Application]\nname=org.test.App\n[Environment]\nLD_PRELOAD=\n[Context]\nunset-environment=LD_PRELOAD;LD_AUDIT;\n");
-    assert_eq!(policy.context.env["LD_PRELOAD"].value, None, "M-13 unset wins");
+    assert_eq!(
+        policy.context.env["LD_PRELOAD"].value, None,
+        "M-13 unset wins"
+    );
     assert_eq!(policy.context.env["LD_AUDIT"].value, None);
     let out = saved(&policy);
-    assert!(out.contains("\nLD_AUDIT=\n") && out.contains("\nLD_PRELOAD=\n"), "M-13 {out}");
-    assert_eq!(line(&out, "unset-environment"), "unset-environment=LD_AUDIT;LD_PRELOAD;");
+    assert!(
+        out.contains("\nLD_AUDIT=\n") && out.contains("\nLD_PRELOAD=\n"),
+        "M-13 {out}"
+    );
+    assert_eq!(
+        line(&out, "unset-environment"),
+        "unset-environment=LD_AUDIT;LD_PRELOAD;"
+    );
 
-    let policy = keyfile_policy("[Application]\nname=org.test.App\n[Policy MyPolicy]\nColours=blue;green;\n");
-    let values: Vec<&str> = policy.context.generic_policy["MyPolicy.Colours"].iter().map(|v| v.value.as_str()).collect();
+    let policy = keyfile_policy(
+        "[Application]\nname=org.test.App\n[Policy MyPolicy]\nColours=blue;green;\n",
+    );
+    let values: Vec<&str> = policy.context.generic_policy["MyPolicy.Colours"]
+        .iter()
+        .map(|v| v.value.as_str())
+        .collect();
     assert_eq!(values, ["blue", "green"], "M-14");
     assert!(saved(&policy).contains("[Policy MyPolicy]\nColours=blue;green;\n"));
 }
@@ -309,11 +494,16 @@ impl WithOrigins for Context {
 
 #[test]
 fn list_order_and_fallback_m17_to_m20() {
-    let policy = keyfile_policy("[Application]\nname=org.test.App\n[Context]\nshared=network;!network;\n");
+    let policy =
+        keyfile_policy("[Application]\nname=org.test.App\n[Context]\nshared=network;!network;\n");
     assert!(!policy.context.has_share(Share::Network), "M-17");
     let policy = policy_of(&["--socket=fallback-x11"]);
-    assert!(policy.context.has_socket(Socket::X11) && policy.context.has_socket(Socket::FallbackX11), "M-18");
-    let policy = keyfile_policy("[Application]\nname=org.test.App\n[Context]\nsockets=fallback-x11;\n");
+    assert!(
+        policy.context.has_socket(Socket::X11) && policy.context.has_socket(Socket::FallbackX11),
+        "M-18"
+    );
+    let policy =
+        keyfile_policy("[Application]\nname=org.test.App\n[Context]\nsockets=fallback-x11;\n");
     assert!(!policy.context.sockets.contains_key(&Socket::X11), "M-19");
     let mut base = policy_of(&["--socket=x11"]).context;
     base.merge(&policy_of(&["--nosocket=fallback-x11"]).context);
@@ -324,7 +514,13 @@ fn list_order_and_fallback_m17_to_m20() {
 fn generic_policy_m22_m23_and_persist_m24() {
     for bad in ["--add-policy=foo=bar", "--add-policy=a.b=!x"] {
         let compiled = args(&[bad]);
-        assert!(compiled.diagnostics.iter().any(|d| d.code == Code::InvalidPolicy), "M-22 {bad}");
+        assert!(
+            compiled
+                .diagnostics
+                .iter()
+                .any(|d| d.code == Code::InvalidPolicy),
+            "M-22 {bad}"
+        );
         assert!(compiled.is_invalid());
     }
     let policy = policy_of(&["--add-policy=a.b=x", "--remove-policy=a.b=x"]);
@@ -338,14 +534,24 @@ fn generic_policy_m22_m23_and_persist_m24() {
 
 #[test]
 fn keyfile_bus_rules_m26_m27_m28() {
-    let compiled = keyfile("[Application]\nname=org.test.App\n[Accessibility Bus Policy]\norg.a.B=own\n");
+    let compiled =
+        keyfile("[Application]\nname=org.test.App\n[Accessibility Bus Policy]\norg.a.B=own\n");
     assert!(compiled.policy.unwrap().context.a11y_bus.is_empty(), "M-26");
-    assert!(compiled.diagnostics.iter().any(|d| d.code == Code::IgnoredGroup));
+    assert!(compiled
+        .diagnostics
+        .iter()
+        .any(|d| d.code == Code::IgnoredGroup));
     for bad in [":1.5", "org.*"] {
-        let compiled = keyfile(&format!("[Application]\nname=org.test.App\n[Session Bus Policy]\n{bad}=talk\n"));
-        assert!(compiled.policy.is_none() && compiled.is_invalid(), "M-27 {bad}");
+        let compiled = keyfile(&format!(
+            "[Application]\nname=org.test.App\n[Session Bus Policy]\n{bad}=talk\n"
+        ));
+        assert!(
+            compiled.policy.is_none() && compiled.is_invalid(),
+            "M-27 {bad}"
+        );
     }
-    let compiled = keyfile("[Application]\nname=org.test.App\n[Session Bus Policy]\norg.a.B=maybe\n");
+    let compiled =
+        keyfile("[Application]\nname=org.test.App\n[Session Bus Policy]\norg.a.B=maybe\n");
     let policy = compiled.policy.expect("M-28 loads");
     assert!(policy.context.session_bus.is_empty(), "M-28 entry ignored");
 }
@@ -356,12 +562,23 @@ fn keyfile_errors_f39_f40_e14() {
     assert!(compiled.is_invalid(), "F-39 filesystems");
     let compiled = keyfile("[Application]\nname=org.test.App\n[Context]\npersistent=\u{1b}[J;\n");
     assert!(compiled.is_invalid(), "F-39 persistent");
-    let policy = keyfile_policy("[Application]\nname=org.test.App\n[Context]\nfilesystems=bogus;home;\n");
-    assert_eq!(fs_keys(&policy.context), [("home".to_string(), FsMode::Rw)], "F-40");
+    let policy =
+        keyfile_policy("[Application]\nname=org.test.App\n[Context]\nfilesystems=bogus;home;\n");
+    assert_eq!(
+        fs_keys(&policy.context),
+        [("home".to_string(), FsMode::Rw)],
+        "F-40"
+    );
     let compiled = keyfile("[Application]\nname=org.test.App\n[Context]\nsockets=foo;x11;\n");
     assert!(!compiled.is_invalid(), "E-14");
-    assert!(compiled.diagnostics.iter().any(|d| d.code == Code::UnknownValue && d.severity == Severity::Warning));
-    assert!(compiled.policy.unwrap().context.has_socket(Socket::X11), "E-14");
+    assert!(compiled
+        .diagnostics
+        .iter()
+        .any(|d| d.code == Code::UnknownValue && d.severity == Severity::Warning));
+    assert!(
+        compiled.policy.unwrap().context.has_socket(Socket::X11),
+        "E-14"
+    );
 }
 
 #[test]
@@ -379,13 +596,30 @@ fn options_e7_e8_e13_e15_e16() {
         assert!(compiled.is_invalid(), "{case} {bad}");
         let diag = compiled.diagnostics.iter().find(|d| d.code == code);
         let diag = diag.unwrap_or_else(|| panic!("{case} {bad}: no {code}"));
-        assert!(diag.help.is_some() && !diag.labels.is_empty(), "{case}: help and label");
+        assert!(
+            diag.help.is_some() && !diag.labels.is_empty(),
+            "{case}: help and label"
+        );
     }
     let compiled = args(&["--socket=foo"]);
     let help = compiled.diagnostics[0].help.clone().unwrap();
-    assert!(help.contains("wayland") && help.contains("x11"), "E-13 lists the sockets: {help}");
+    assert!(
+        help.contains("wayland") && help.contains("x11"),
+        "E-13 lists the sockets: {help}"
+    );
     let policy = policy_of(&["--talk-name=org.foo.*"]);
-    assert_eq!(policy.context.session_bus.keys().next().unwrap().as_str(), "org.foo.*", "E-16");
-    assert!(policy_of(&["--allow=devel"]).context.has_feature(Feature::Devel));
-    assert_eq!(policy_of(&["--filesystem=home"]).context.fs_mode(&FsKey::Home), FsMode::Rw);
+    assert_eq!(
+        policy.context.session_bus.keys().next().unwrap().as_str(),
+        "org.foo.*",
+        "E-16"
+    );
+    assert!(policy_of(&["--allow=devel"])
+        .context
+        .has_feature(Feature::Devel));
+    assert_eq!(
+        policy_of(&["--filesystem=home"])
+            .context
+            .fs_mode(&FsKey::Home),
+        FsMode::Rw
+    );
 }

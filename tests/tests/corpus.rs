@@ -22,7 +22,12 @@ pub fn corpus_dir() -> PathBuf {
 fn render(name: &str, compiled: &portcullis_compiler::Compiled) -> String {
     let mut out = format!("{name}:\n");
     for d in &compiled.diagnostics {
-        out.push_str(&format!("  {} {}: {}\n", d.severity.name(), d.code, d.message));
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            d.severity.name(),
+            d.code,
+            d.message
+        ));
     }
     out
 }
@@ -30,8 +35,12 @@ fn render(name: &str, compiled: &portcullis_compiler::Compiled) -> String {
 /// The manifests in the corpus, sorted.
 pub fn manifests() -> Vec<PathBuf> {
     let dir = corpus_dir().join("manifests");
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus not found at {} ({e}); set PORTCULLIS_CORPUS", dir.display()));
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "corpus not found at {} ({e}); set PORTCULLIS_CORPUS",
+            dir.display()
+        )
+    });
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     paths
@@ -40,14 +49,25 @@ pub fn manifests() -> Vec<PathBuf> {
 #[test]
 fn every_manifest_imports_and_checks() {
     let paths = manifests();
-    assert!(paths.len() >= 60, "expected the 60 corpus manifests, found {}", paths.len());
+    assert!(
+        paths.len() >= 60,
+        "expected the 60 corpus manifests, found {}",
+        paths.len()
+    );
     let mut failures = Vec::new();
     for path in &paths {
         let text = std::fs::read_to_string(path).expect("corpus manifests are UTF-8");
         let file = SourceFile::new(path.to_string_lossy().to_string(), text);
         let compiled = compile(&file, &Options::default());
-        assert!(matches!(compiled.form, Form::ManifestJson | Form::ManifestYaml));
-        let header = compiled.document.header.as_ref().expect("a manifest has a header");
+        assert!(matches!(
+            compiled.form,
+            Form::ManifestJson | Form::ManifestYaml
+        ));
+        let header = compiled
+            .document
+            .header
+            .as_ref()
+            .expect("a manifest has a header");
         assert!(header.id.is_some(), "{} has no app id", path.display());
         if compiled.is_invalid() || compiled.policy.is_none() {
             failures.push(render(&path.to_string_lossy(), &compiled));
@@ -77,12 +97,17 @@ fn record_manifest(record: &serde_json::Value) -> String {
 #[test]
 fn every_record_imports_and_checks() {
     let path = corpus_dir().join("apps.jsonl");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("corpus not found at {} ({e}); set PORTCULLIS_CORPUS", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "corpus not found at {} ({e}); set PORTCULLIS_CORPUS",
+            path.display()
+        )
+    });
     let mut failures = Vec::new();
     let mut count = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let record: serde_json::Value = serde_json::from_str(line).expect("apps.jsonl is JSON lines");
+        let record: serde_json::Value =
+            serde_json::from_str(line).expect("apps.jsonl is JSON lines");
         let id = record["app_id"].as_str().unwrap_or("?").to_string();
         let args = serde_json::to_string(&record["finish_args"]).expect("serialisable");
         let list = SourceFile::new(format!("{id}.finish-args.json"), args);
