@@ -25,7 +25,8 @@ pub fn parse(text: &str) -> Result<Node, JsonError> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
-        pos: 0,
+        // A byte-order mark is not part of the value (editors on Windows write one).
+        pos: if text.starts_with('\u{feff}') { 3 } else { 0 },
     };
     reader.skip_trivia()?;
     let node = reader.value(0)?;
@@ -364,6 +365,7 @@ mod tests {
         let err = parse("{\"a\": [\"x\",").unwrap_err();
         assert!(err.message.contains("end of input"));
         assert!(parse("[1,]").is_ok());
+        assert!(parse("\u{feff}{\"a\": 1}").is_ok());
         assert!(parse("[,]").is_err());
         assert!(parse("\"\\u12\"").is_err());
         assert!(parse(&"[".repeat(10_000)).is_err());

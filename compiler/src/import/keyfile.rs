@@ -49,7 +49,9 @@ pub fn document(text: &str, diags: &mut Vec<Diagnostic>) -> Document {
         );
         return document;
     }
-    let Some(groups) = groups(text, diags) else {
+    let text_without_bom = text.strip_prefix('\u{feff}');
+    let bom = text.len() - text_without_bom.map_or(text.len(), str::len);
+    let Some(groups) = groups(text, bom, diags) else {
         return document;
     };
     let mut env_items = Vec::new();
@@ -326,11 +328,11 @@ pub(crate) fn unescape(raw: &str) -> String {
 
 /// Splits the text into groups of entries; `None` (with a diagnostic) when a line is
 /// neither a comment, a group header nor `key=value`.
-fn groups(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<Group>> {
+fn groups(text: &str, bom: usize, diags: &mut Vec<Diagnostic>) -> Option<Vec<Group>> {
     let mut groups: Vec<Group> = Vec::new();
-    let mut offset = 0;
+    let mut offset = bom;
     let mut ok = true;
-    for raw_line in text.split_inclusive('\n') {
+    for raw_line in text[bom..].split_inclusive('\n') {
         let line_start = offset;
         offset += raw_line.len();
         let line = raw_line.trim_end_matches(['\n', '\r']);

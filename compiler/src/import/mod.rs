@@ -97,7 +97,7 @@ pub fn detect(file: &SourceFile) -> Form {
 
 fn has_keyfile_group(text: &str) -> bool {
     text.lines()
-        .map(str::trim)
+        .map(|l| l.trim_start_matches('\u{feff}').trim())
         .any(|l| l == "[Application]" || l == "[Runtime]")
 }
 
@@ -111,7 +111,7 @@ fn looks_like_yaml_manifest(text: &str) -> bool {
 
 /// The first character that is not whitespace or inside a `//` or `/* */` comment.
 fn first_significant(text: &str) -> Option<char> {
-    let mut rest = text;
+    let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text);
     loop {
         rest = rest.trim_start();
         if let Some(r) = rest.strip_prefix("//") {
