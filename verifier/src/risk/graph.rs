@@ -109,14 +109,16 @@ impl RiskGraph {
 }
 
 impl RiskGraph {
-    /// A copy with only the nodes reachable from a grant (capabilities nothing grants are
-    /// dropped), in the same insertion order.
+    /// A copy with only the nodes reachable from a grant that leads somewhere (grants with
+    /// no consequence and capabilities nothing grants are dropped), in insertion order.
     pub fn pruned(&self) -> RiskGraph {
         let mut keep = vec![false; self.graph.node_count()];
         let mut stack: Vec<NodeIndex> = self
             .graph
             .node_indices()
-            .filter(|&i| self.graph[i].kind == NodeKind::Grant)
+            .filter(|&i| {
+                self.graph[i].kind == NodeKind::Grant && self.graph.neighbors(i).next().is_some()
+            })
             .collect();
         while let Some(i) = stack.pop() {
             if std::mem::replace(&mut keep[i.index()], true) {
