@@ -41,13 +41,15 @@ fn finish_args_codes_match_the_oracle_on_every_record() {
         };
         compared += 1;
         let ours = fblint_codes(&record.app_id, &record.finish_args);
-        for code in ours.iter().chain(expected.iter()) {
+        let mut union: Vec<&String> = ours.iter().chain(expected.iter()).collect();
+        union.sort();
+        union.dedup();
+        for code in union {
             let c = per_code.entry(code.clone()).or_default();
             match (ours.contains(code), expected.contains(code)) {
                 (true, true) => c.tp += 1,
                 (true, false) => c.fp += 1,
-                (false, true) => c.fn_ += 1,
-                (false, false) => {}
+                _ => c.fn_ += 1,
             }
         }
         if &ours != expected {
@@ -57,14 +59,14 @@ fn finish_args_codes_match_the_oracle_on_every_record() {
             ));
         }
     }
-    // Each code counted twice when both sides have it (once per chain side).
+    eprintln!("code: inputs (tp fp fn) precision recall");
     for (code, c) in &per_code {
-        let tp = c.tp / 2;
-        let precision = tp as f64 / (tp + c.fp).max(1) as f64;
-        let recall = tp as f64 / (tp + c.fn_).max(1) as f64;
-        if c.fp + c.fn_ > 0 {
-            eprintln!("{code}: precision {precision:.2} recall {recall:.2}");
-        }
+        let precision = c.tp as f64 / (c.tp + c.fp).max(1) as f64;
+        let recall = c.tp as f64 / (c.tp + c.fn_).max(1) as f64;
+        eprintln!(
+            "{code}: ({} {} {}) {precision:.2} {recall:.2}",
+            c.tp, c.fp, c.fn_
+        );
     }
     eprintln!(
         "compared {compared} records, {} mismatches",
