@@ -10,7 +10,7 @@
 //! so moving a statement does not make code scanning report it as new.
 
 use portcullis_ir::Origin;
-use portcullis_verifier::lint;
+use portcullis_verifier::{diff, lint};
 use serde_json::{json, Value};
 
 /// One rule as SARIF reports it.
@@ -277,6 +277,92 @@ pub fn from_lint(
         });
     }
     (rules, results)
+}
+
+/// A semantic diff as SARIF: new escapes and escalations as errors or warnings (at the
+/// change's risk), reductions as notes, each located in the file its statement is in.
+pub fn from_diff(
+    d: &diff::Diff,
+    old: impl Fn(Origin) -> Option<Location>,
+    new: impl Fn(Origin) -> Option<Location>,
+) -> String {
+    let rule = |id: &str, short: &str, level, sev| Rule {
+        id: id.into(),
+        short: short.into(),
+        help: "review the change; exit status 1 when its risk is at or above `--fail-on`".into(),
+        help_uri: None,
+        level,
+        security_severity: Some(sev),
+    };
+    let rules = vec![
+        rule(
+            "portcullis-diff-escalation",
+            "the new policy grants more",
+            "error",
+            7.5,
+        ),
+        rule(
+            "portcullis-diff-new-escape",
+            "the new policy has a known escape the old one had not",
+            "error",
+            9.5,
+        ),
+        rule(
+            "portcullis-diff-reduction",
+            "the new policy grants less",
+            "note",
+            0.0,
+        ),
+    ];
+    let mut findings = Vec::new();
+    for p in &d.escapes_added {
+        findings.push(Finding {
+            rule_id: "portcullis-diff-new-escape".into(),
+            code: "portcullis-diff-new-escape".into(),
+            level: "error",
+            message: format!("known escape found via `{}`: {}", p.grant, p.chain_text()),
+            location: new(p.origin),
+            anchor: p.grant.clone(),
+            suppressed: None,
+        });
+    }
+    for c in d.changes.iter().filter(|c| c.class != diff::Class::Neutral) {
+        let escalation = c.class == diff::Class::Escalation;
+        let id = if escalation {
+            "portcullis-diff-escalation"
+        } else {
+            "portcullis-diff-reduction"
+        };
+
+        findings.push(Finding {
+            rule_id: id.into(),
+            code: id.into(),
+            level: if escalation {
+                level(c.gate_level().unwrap_or(portcullis_verifier::Severity::Low))
+            } else {
+                "note"
+            },
+            message: format!(
+                "{} `{}`: {} → {} (risk {} → {})",
+                c.class.name(),
+                c.item,
+                c.old.as_deref().unwrap_or("absent"),
+                c.new.as_deref().unwrap_or("absent"),
+                risk_word(c.risk_before),
+                risk_word(c.risk_after)
+            ),
+            location: c
+                .origin
+                .and_then(|o| if c.in_new { new(o) } else { old(o) }),
+            anchor: c.item.clone(),
+            suppressed: None,
+        });
+    }
+    render(&rules, &findings)
+}
+
+fn risk_word(s: Option<portcullis_verifier::Severity>) -> &'static str {
+    s.map(|s| s.name()).unwrap_or("none")
 }
 
 #[cfg(test)]

@@ -150,3 +150,41 @@ fn exceptions_become_suppressions_and_fingerprints_ignore_lines() {
         assert_ne!(la, lb, "lines moved");
     }
 }
+
+#[test]
+fn diff_sarif_is_valid() {
+    let load = |text: &str| {
+        let file = SourceFile::new("app.json", text);
+        let policy = compile(&file, &Options::default())
+            .policy
+            .expect("compiles");
+        (file, policy)
+    };
+    let (old_file, old) =
+        load(r#"{"id": "a.b.C", "finish-args": ["--filesystem=home", "--socket=x11"]}"#);
+    let (new_file, new) = load(
+        r#"{"id": "a.b.C", "finish-args": ["--socket=wayland", "--socket=fallback-x11", "--talk-name=org.freedesktop.Flatpak"]}"#,
+    );
+    let d = portcullis_verifier::diff::diff(&old, &new);
+    let locate = |file: &SourceFile, o: Origin| {
+        let (line, column) = file.line_col(o.start as usize);
+        let (end_line, end_column) = file.line_col(o.end as usize);
+        Some(renderer::Location {
+            file: file.name.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+        })
+    };
+    let text = renderer::from_diff(&d, |o| locate(&old_file, o), |o| locate(&new_file, o));
+    let log: Value = serde_json::from_str(&text).expect("json");
+    assert_valid(&log);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "portcullis-diff-new-escape"));
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "portcullis-diff-reduction"));
+}

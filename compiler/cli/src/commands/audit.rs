@@ -515,3 +515,40 @@ pub fn run(args: AuditArgs) -> ExitCode {
     };
     input::emit(None, text.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use portcullis_compiler::{compile, Options};
+
+    use super::*;
+
+    #[test]
+    fn json_report_lists_escapes_with_chain_and_position() {
+        let file = SourceFile::new(
+            "app.yaml",
+            "id: a.b.C\nfinish-args:\n  - --share=ipc\n  - --talk-name=org.freedesktop.Flatpak\n  - --socket=x11\n",
+        );
+        let compiled = compile(&file, &Options::default());
+        let policy = compiled.policy.as_ref().expect("compiles");
+        let sources = Sources::new(&file, Some(policy));
+        let assessment = risk::assess(policy);
+        let (app, mut findings) = lint_input(&compiled);
+        lint::apply_risk(&mut findings, &assessment);
+        assert_eq!(app.as_deref(), Some("a.b.C"));
+        let report = report_json("app.yaml", policy, &assessment, &findings, &sources);
+        let escape = &report["escapes"][0];
+        assert_eq!(
+            escape["message"],
+            "known escape found via `talk-name org.freedesktop.Flatpak`"
+        );
+        assert_eq!(escape["position"]["line"], 4);
+        assert_eq!(escape["chain"].as_array().map(Vec::len), Some(2));
+        assert_eq!(report["risks"][0]["grant"], "socket x11");
+        assert_eq!(report["permissions"]["socket"][0], "x11");
+        let text = report_human("app.yaml", policy, &assessment, &findings, &sources);
+        assert!(text.contains(
+            "CRITICAL known escape found via `talk-name org.freedesktop.Flatpak` at app.yaml:4:5"
+        ));
+        assert!(!text.contains("safe"), "never a safety verdict: {text}");
+    }
+}

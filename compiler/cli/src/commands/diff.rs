@@ -67,80 +67,6 @@ fn human(d: &Diff, old: &str, new: &str) -> String {
     out
 }
 
-fn sarif_log(d: &Diff, old: &Sources, new: &Sources) -> String {
-    let rule = |id: &str, short: &str, level, sev| sarif::Rule {
-        id: id.into(),
-        short: short.into(),
-        help: "review the change; exit status 1 when its risk is at or above `--fail-on`".into(),
-        help_uri: None,
-        level,
-        security_severity: Some(sev),
-    };
-    let rules = vec![
-        rule(
-            "portcullis-diff-escalation",
-            "the new policy grants more",
-            "error",
-            7.5,
-        ),
-        rule(
-            "portcullis-diff-new-escape",
-            "the new policy has a known escape the old one had not",
-            "error",
-            9.5,
-        ),
-        rule(
-            "portcullis-diff-reduction",
-            "the new policy grants less",
-            "note",
-            0.0,
-        ),
-    ];
-    let mut findings = Vec::new();
-    for p in &d.escapes_added {
-        findings.push(sarif::Finding {
-            rule_id: "portcullis-diff-new-escape".into(),
-            code: "portcullis-diff-new-escape".into(),
-            level: "error",
-            message: format!("known escape found via `{}`: {}", p.grant, p.chain_text()),
-            location: new.locate(p.origin),
-            anchor: p.grant.clone(),
-            suppressed: None,
-        });
-    }
-    for c in d.changes.iter().filter(|c| c.class != Class::Neutral) {
-        let escalation = c.class == Class::Escalation;
-        let id = if escalation {
-            "portcullis-diff-escalation"
-        } else {
-            "portcullis-diff-reduction"
-        };
-        let sources = if c.in_new { new } else { old };
-        findings.push(sarif::Finding {
-            rule_id: id.into(),
-            code: id.into(),
-            level: if escalation {
-                sarif::level(c.gate_level().unwrap_or(Severity::Low))
-            } else {
-                "note"
-            },
-            message: format!(
-                "{} `{}`: {} → {} (risk {} → {})",
-                c.class.name(),
-                c.item,
-                c.old.as_deref().unwrap_or("absent"),
-                c.new.as_deref().unwrap_or("absent"),
-                risk(c.risk_before),
-                risk(c.risk_after)
-            ),
-            location: c.origin.and_then(|o| sources.locate(o)),
-            anchor: c.item.clone(),
-            suppressed: None,
-        });
-    }
-    sarif::render(&rules, &findings)
-}
-
 /// Runs `diff`.
 pub fn run(args: DiffArgs) -> ExitCode {
     let Some(fail_on) = Severity::from_name(&args.fail_on) else {
@@ -180,11 +106,13 @@ pub fn run(args: DiffArgs) -> ExitCode {
             // INVARIANT: a JSON value always serialises.
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
-        ReportFormat::Sarif => sarif_log(
-            &d,
-            &Sources::new(&old_file, Some(&old)),
-            &Sources::new(&new_file, Some(&new)),
-        ),
+        ReportFormat::Sarif => {
+            let (old_sources, new_sources) = (
+                Sources::new(&old_file, Some(&old)),
+                Sources::new(&new_file, Some(&new)),
+            );
+            sarif::from_diff(&d, |o| old_sources.locate(o), |o| new_sources.locate(o))
+        }
     };
     let printed = input::emit(None, text.as_bytes());
     if printed != ExitCode::from(EXIT_OK) {
@@ -193,5 +121,49 @@ pub fn run(args: DiffArgs) -> ExitCode {
     match d.max_escalation() {
         Some(level) if level >= fail_on => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::from(EXIT_OK),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use portcullis_compiler::{compile, Options};
+    use portcullis_syntax::SourceFile;
+
+    use super::*;
+
+    fn load(name: &str, text: &str) -> (SourceFile, portcullis_ir::Policy) {
+        let file = SourceFile::new(name, text);
+        let policy = compile(&file, &Options::default())
+            .policy
+            .expect("compiles");
+        (file, policy)
+    }
+
+    #[test]
+    fn diff_sarif_points_into_the_right_file() {
+        let (of, old) = load(
+            "old.json",
+            r#"{"id": "a.b.C", "finish-args": ["--share=ipc", "--filesystem=home"]}"#,
+        );
+        let (nf, new) = load(
+            "new.json",
+            r#"{"id": "a.b.C", "finish-args": ["--share=ipc", "--talk-name=org.freedesktop.Flatpak"]}"#,
+        );
+        let d = diff::diff(&old, &new);
+        let (os, ns) = (Sources::new(&of, Some(&old)), Sources::new(&nf, Some(&new)));
+        let log: serde_json::Value =
+            serde_json::from_str(&sarif::from_diff(&d, |o| os.locate(o), |o| ns.locate(o)))
+                .expect("json");
+        let results = log["runs"][0]["results"].as_array().expect("results");
+        let uri = |rule: &str| {
+            results
+                .iter()
+                .find(|r| r["ruleId"] == rule)
+                .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone())
+        };
+        assert_eq!(uri("portcullis-diff-new-escape"), Some("new.json".into()));
+        assert_eq!(uri("portcullis-diff-reduction"), Some("old.json".into()));
+        assert_eq!(d.max_escalation(), Some(Severity::Critical));
+        assert!(human(&d, "old.json", "new.json").contains("NEW ESCAPE known escape found via"));
     }
 }
