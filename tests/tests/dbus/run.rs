@@ -236,15 +236,25 @@ fn the_proxy_does_not_outlive_the_app_nor_a_failed_launch() {
         &["true"],
     );
     assert_eq!(output.status.code(), Some(125), "{}", text(&output));
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Each proxy exits when the launch's sync pipe closes; give a loaded machine time.
     let address = bus.address();
-    let left: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.starts_with("xdg-dbus-proxy") && c.contains(&address))
-        .collect();
+    let proxies_left = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                    .filter(|c| c.starts_with("xdg-dbus-proxy") && c.contains(&address))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut left = proxies_left();
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        left = proxies_left();
+    }
     assert!(left.is_empty(), "proxies left behind: {left:?}");
 }
 
