@@ -13,8 +13,12 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 use super::json::JsonError as ReadError;
 use super::tree::{Node, Value};
 
-/// How deep flow collections may nest before we refuse (the parser recurses).
+/// How deep collections may nest before we refuse (deep trees are dropped recursively).
 const MAX_DEPTH: usize = 200;
+
+/// Indentation columns counted as one nesting level by the depth check (deep but shallowly
+/// indented documents are still accepted up to five times [`MAX_DEPTH`] columns).
+const MAX_INDENT_PER_LEVEL: usize = 5;
 
 /// Parses one YAML document.
 pub fn parse(text: &str) -> Result<Node, ReadError> {
@@ -50,6 +54,27 @@ pub fn parse(text: &str) -> Result<Node, ReadError> {
 }
 
 fn check_depth(text: &str) -> Result<(), ReadError> {
+    // Block collections nest by indentation and by indicators on one line (`- - - x`); the
+    // parser recurses on both, so a line's indentation plus its indicators bounds the depth.
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let mut rest = line.trim_start();
+        let mut run = (line.len() - rest.len()) / MAX_INDENT_PER_LEVEL;
+        while let Some(next) = ["- ", "? ", ": ", "-\t", "?\t"]
+            .iter()
+            .find_map(|indicator| rest.strip_prefix(indicator))
+        {
+            run += 1;
+            rest = next.trim_start();
+        }
+        if run > MAX_DEPTH {
+            return Err(ReadError {
+                message: "block collections nest too deeply".into(),
+                span: Span::new(offset, offset + 1),
+            });
+        }
+        offset += line.len();
+    }
     let mut depth = 0usize;
     for (i, b) in text.bytes().enumerate() {
         match b {
@@ -174,7 +199,20 @@ fn closing_quote(bytes: &[u8], quote: u8) -> Option<usize> {
 
 impl MarkedEventReceiver for Builder<'_> {
     fn on_event(&mut self, event: Event, mark: Marker) {
+        // After an error nothing more is built (the parser itself keeps going).
+        if self.error.is_some() {
+            return;
+        }
         let at = self.byte(&mark);
+        let opens = matches!(event, Event::SequenceStart(..) | Event::MappingStart(..));
+        if opens && self.stack.len() >= MAX_DEPTH {
+            self.error = Some(ReadError {
+                message: "collections nest too deeply".into(),
+                span: Span::new(at, at + 1),
+            });
+            self.stack.clear();
+            return;
+        }
         match event {
             Event::Scalar(value, style, anchor, _) => {
                 let node = self.scalar(value, style, at);
@@ -275,5 +313,6 @@ mod tests {
         let err = parse("a: [b, c\n").unwrap_err();
         assert!(!err.message.is_empty());
         assert!(parse("é: ü\nx: [1, 2]").is_ok());
+        assert!(parse(&format!("{}x", "- ".repeat(20_000))).is_err());
     }
 }
