@@ -157,6 +157,7 @@ fn other_namespaces(ns: Namespaces) -> Result<(), Failure> {
 fn split_off_pid1() -> Result<Option<i32>, Failure> {
     match process::fork().step("pid 1")? {
         Forked::Parent(child) => {
+            process::release_memory();
             let ended = process::wait(child).step("wait")?;
             Ok(Some(ended.map(|(_, e)| e.code()).unwrap_or(failure::SETUP)))
         }
@@ -218,17 +219,21 @@ fn close_stray_fds() -> Result<(), Failure> {
 }
 
 /// pid 1 forks the app and reaps every process of the namespace until the app ends,
-/// then ends with the app's status (which ends the namespace).
+/// then ends with the app's status (which ends the namespace). While it waits it holds
+/// as little memory as it can.
 fn fork_app_and_reap() -> Result<Option<i32>, Failure> {
     match process::fork().step("fork app")? {
         Forked::Child => Ok(None),
-        Forked::Parent(app) => loop {
-            match process::wait(-1).step("reap")? {
-                Some((pid, ended)) if pid == app => return Ok(Some(ended.code())),
-                Some(_) => continue,
-                None => return Ok(Some(failure::SETUP)),
+        Forked::Parent(app) => {
+            process::release_memory();
+            loop {
+                match process::wait(-1).step("reap")? {
+                    Some((pid, ended)) if pid == app => return Ok(Some(ended.code())),
+                    Some(_) => continue,
+                    None => return Ok(Some(failure::SETUP)),
+                }
             }
-        },
+        }
     }
 }
 
