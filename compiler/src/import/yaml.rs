@@ -314,5 +314,9 @@ mod tests {
         assert!(!err.message.is_empty());
         assert!(parse("é: ü\nx: [1, 2]").is_ok());
         assert!(parse(&format!("{}x", "- ".repeat(20_000))).is_err());
+        let indented: String = (0..20_000)
+            .map(|i| format!("{}b:\n", " ".repeat(i)))
+            .collect();
+        assert!(parse(&indented).is_err());
     }
 }
