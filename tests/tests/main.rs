@@ -1,11 +1,11 @@
 //! Integration tests.
 mod dbus;
-mod seccomp;
-mod corpus;
-mod mounts;
-mod conformance;
 mod audit;
+mod seccomp;
+mod mounts;
+mod corpus;
 mod syntax;
+mod conformance;
 mod executor;
 mod escape;
 mod defense;

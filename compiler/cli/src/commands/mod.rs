@@ -4,19 +4,25 @@ pub mod audit;
 pub mod check;
 pub mod compile;
 pub mod diff;
+pub mod emit;
+pub mod emit_dbus;
+pub mod emit_defense;
+pub mod emit_mounts;
 pub mod explain;
 pub mod export;
 pub mod fmt;
 pub mod import;
 pub mod input;
 pub mod run;
+pub mod verify;
+pub mod verify_dbus;
 
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
 pub fn dispatch(cli: Cli) -> ExitCode {
-    let result = match cli.command {
+    match cli.command {
         Command::Check(args) => check::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Fmt(args) => fmt::run(args),
@@ -24,16 +30,9 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Diff(args) => diff::run(args),
-        Command::Emit(_) => pending("emit"),
+        Command::Emit(args) => emit::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Run(args) => run::run(args),
-        Command::Verify(_) => pending("verify"),
-    };
-    result
-}
-
-// INTERIM: replaced command by command as the subcommands land.
-fn pending(what: &str) -> ExitCode {
-    eprintln!("portcullis: `{what}` is not available in this build");
-    ExitCode::from(2)
+        Command::Verify(args) => verify::run(args),
+    }
 }
