@@ -10,6 +10,7 @@
 
 use std::process::ExitCode;
 
+use portcullis_compiler::import::Form;
 use portcullis_compiler::{Code, Diagnostic};
 use portcullis_ir::{Origin, Policy};
 use portcullis_syntax::{SourceFile, Span};
@@ -67,15 +68,23 @@ pub fn lint_input(
 ) -> (Option<String>, Vec<lint::Finding>) {
     let view = FinishArgs::from_document(&compiled.document, 0);
     let app_id = view.app_id.clone();
-    (app_id, lint::lint(&view))
+    let mut findings = lint::lint(&view);
+    if compiled.form == Form::Policy {
+        // A policy that grants nothing is Flatpak's default sandbox, not a manifest
+        // that forgot its finish-args: that Flathub submission rule does not apply.
+        findings.retain(|f| f.code != "finish-args-not-defined");
+    }
+    (app_id, findings)
 }
 
-/// The `check` level of a lint finding: flatpak-builder-lint's codes are errors there
-/// too (same gate as Flathub), our own codes are errors only when critical.
-fn check_severity(f: &lint::Finding) -> portcullis_compiler::Severity {
+/// The `check` level of a lint finding. On Flatpak's own forms (manifests, keyfiles,
+/// finish-args lists) flatpak-builder-lint's codes are errors, the same gate as Flathub.
+/// Everywhere else, and for our own codes, only a critical risk is an error: Flathub's
+/// submission rules are advice for a policy written in our language.
+fn check_severity(f: &lint::Finding, form: Form) -> portcullis_compiler::Severity {
     use portcullis_compiler::Severity as Level;
     match f.severity {
-        _ if f.fblint => Level::Error,
+        _ if f.fblint && form != Form::Policy => Level::Error,
         Severity::Critical => Level::Error,
         Severity::Info => Level::Info,
         _ => Level::Warning,
@@ -83,8 +92,13 @@ fn check_severity(f: &lint::Finding) -> portcullis_compiler::Severity {
 }
 
 /// A lint finding in the common report model, positioned in its file.
-fn to_report(f: &lint::Finding, file: &SourceFile, sources: &Sources) -> report::Finding {
-    let level = check_severity(f);
+fn to_report(
+    f: &lint::Finding,
+    form: Form,
+    file: &SourceFile,
+    sources: &Sources,
+) -> report::Finding {
+    let level = check_severity(f, form);
     let message = format!("{} risk: {}", f.severity, f.message);
     let mut out = if f.origin.source == 0 && !f.origin.is_implicit() {
         let span = Span::new(f.origin.start as usize, f.origin.end as usize);
@@ -131,7 +145,7 @@ pub fn check_lints(
     let mut out: Vec<report::Finding> = findings
         .iter()
         .filter(|f| f.suppressed.is_none())
-        .map(|f| to_report(f, &loaded.file, &sources))
+        .map(|f| to_report(f, loaded.compiled.form, &loaded.file, &sources))
         .collect();
     let Some(rule) = lint::rules::rule_for("portcullis-stale-exception") else {
         return out;
