@@ -437,3 +437,42 @@ fn import_and_export_round_trip_through_the_cli() {
         )
     );
 }
+
+#[test]
+fn flathub_lint_codes_gate_manifests_but_advise_policies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The same grant (wayland without an X11 fallback) as a Flathub manifest and as a
+    // policy: flatpak-builder-lint's code fails the manifest, as on Flathub, and is
+    // advice on the policy language.
+    let manifest = dir.path().join("org.example.Only.json");
+    std::fs::write(
+        &manifest,
+        r#"{"app-id": "org.example.Only", "runtime": "org.freedesktop.Platform",
+            "runtime-version": "24.08", "sdk": "org.freedesktop.Sdk", "command": "only",
+            "finish-args": ["--socket=wayland"], "modules": []}"#,
+    )
+    .expect("manifest written");
+    let policy = dir.path().join("only.policy");
+    std::fs::write(
+        &policy,
+        "app org.example.Only {\n    command only\n\n    socket wayland\n}\n",
+    )
+    .expect("policy written");
+    let empty = dir.path().join("empty.policy");
+    std::fs::write(&empty, "app org.example.Empty {\n    command empty\n}\n")
+        .expect("policy written");
+
+    let output = run_in(dir.path(), &["check", "org.example.Only.json"], None);
+    assert_eq!(code(&output), 1, "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("finish-args-only-wayland"));
+
+    let output = run_in(dir.path(), &["check", "only.policy"], None);
+    assert_eq!(code(&output), 0, "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("finish-args-only-wayland"));
+
+    // A policy that grants nothing is Flatpak's default sandbox, not a manifest that
+    // forgot its finish-args.
+    let output = run_in(dir.path(), &["check", "empty.policy"], None);
+    assert_eq!(code(&output), 0, "{}", text(&output.stdout));
+    assert!(!text(&output.stdout).contains("finish-args-not-defined"));
+}
