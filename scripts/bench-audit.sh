@@ -18,7 +18,7 @@ runs="${1:-5}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${PORTCULLIS_SHARED:-$root/../shared}"
 corpus="$shared/corpus/flathub"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-audit}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 cargo build --release -q -p portcullis --manifest-path "$root/Cargo.toml"
 bin="$CARGO_TARGET_DIR/release/portcullis"

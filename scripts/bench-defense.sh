@@ -14,7 +14,7 @@ reps="${1:-3}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${PORTCULLIS_SHARED:-$root/../shared}"
 corpus="$shared/corpus/flathub/manifests"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-defense}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 cargo build --release -q -p portcullis --manifest-path "$root/Cargo.toml"
 bin="$CARGO_TARGET_DIR/release/portcullis"
