@@ -8,3 +8,4 @@ mod parity;
 mod sarif;
 mod schema;
 mod snapshots;
+mod trial;

@@ -47,7 +47,13 @@ pub fn check(view: &FinishArgs) -> Vec<Hit> {
     }
     let has =
         |key: &'static str, value: &'static str| view.values(key).find(move |a| a.value == value);
-    if let (Some(arg), None) = (has("socket", "x11"), has("socket", "fallback-x11")) {
+    // With `wayland` granted too, X11 is not the only display: that pairing is
+    // flatpak-builder-lint's `finish-args-contains-both-x11-and-wayland`, not this rule.
+    if let (Some(arg), None, None) = (
+        has("socket", "x11"),
+        has("socket", "fallback-x11"),
+        has("socket", "wayland"),
+    ) {
         out.push(hit("portcullis-x11", arg));
     }
     if let Some(all) = has("device", "all") {
@@ -260,9 +266,10 @@ mod tests {
 
     #[test]
     fn sockets_devices_and_ignored_options() {
-        assert_eq!(
-            codes(&["--socket=x11", "--socket=wayland"]),
-            vec!["portcullis-x11"]
+        assert_eq!(codes(&["--socket=x11"]), vec!["portcullis-x11"]);
+        assert!(
+            codes(&["--socket=x11", "--socket=wayland"]).is_empty(),
+            "wayland is an alternative: the linter's both-x11-and-wayland code reports it"
         );
         assert!(codes(&["--socket=x11", "--socket=fallback-x11"]).is_empty());
         assert_eq!(

@@ -7,7 +7,7 @@
 //! keyfile or a policy by spelling each statement as the option Flatpak would take for it.
 
 use portcullis_ir::Origin;
-use portcullis_syntax::ast::{Bus, BusPolicyWord, Document, HeaderKind, ItemKind};
+use portcullis_syntax::ast::{Bus, BusPolicyWord, Document, HeaderKind, Item, ItemKind};
 
 /// One option, split at its first `=` (`--talk-name=org.a.B` → `talk-name`, `org.a.B`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +29,22 @@ impl FinishArg {
             value: value.to_string(),
             origin,
         }
+    }
+
+    /// The option one statement stands for, pointing at the statement in the document
+    /// whose index in [`portcullis_ir::Policy::sources`] is `source`; `None` for what
+    /// Flatpak cannot say (includes, rules beyond Flatpak).
+    pub fn of_item(item: &Item, source: u32) -> Option<FinishArg> {
+        let (key, value) = spell(&item.kind)?;
+        Some(FinishArg {
+            key,
+            value,
+            origin: Origin {
+                source,
+                start: item.span.start as u32,
+                end: item.span.end as u32,
+            },
+        })
     }
 
     /// The option as one string (`--key=value`).
@@ -104,14 +120,7 @@ impl FinishArgs {
         let args: Vec<FinishArg> = document
             .items
             .iter()
-            .filter_map(|item| {
-                let (key, value) = spell(&item.kind)?;
-                Some(FinishArg {
-                    key,
-                    value,
-                    origin: origin(item.span),
-                })
-            })
+            .filter_map(|item| FinishArg::of_item(item, source))
             .collect();
         FinishArgs {
             defined: !args.is_empty(),

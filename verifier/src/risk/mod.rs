@@ -232,6 +232,47 @@ mod tests {
     }
 
     #[test]
+    fn whole_home_grants_do_not_reach_the_hidden_flatpak_overrides() {
+        let overrides = |p: &Policy| {
+            model::build(p)
+                .pruned()
+                .graph
+                .node_weights()
+                .any(|n| n.label.contains("flatpak/overrides"))
+        };
+        for key in [FsKey::Home, FsKey::Host, FsKey::Absolute("/home".into())] {
+            let mut p = Policy::default();
+            fs(&mut p, key.clone(), FsMode::Rw);
+            assert!(
+                !overrides(&p),
+                "{key}: Flatpak hides ~/.local/share/flatpak"
+            );
+            let a = assess(&p);
+            assert!(a.has_escape(), "{key}: autostart and shell files remain");
+            assert!(
+                a.paths
+                    .iter()
+                    .all(|path| !path.chain_text().contains("overrides")),
+                "{key}"
+            );
+        }
+        let mut p = Policy::default();
+        fs(
+            &mut p,
+            FsKey::Xdg {
+                dir: XdgDir::Data,
+                sub: Some("flatpak/overrides".into()),
+            },
+            FsMode::Rw,
+        );
+        assert!(
+            overrides(&p),
+            "a grant of the overrides themselves reaches them"
+        );
+        assert!(assess(&p).has_escape());
+    }
+
+    #[test]
     fn narrow_paths_reach_only_what_they_contain() {
         let cases = [
             (

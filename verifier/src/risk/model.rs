@@ -13,7 +13,9 @@
 //!   `~/.local/share/flatpak/overrides` (the app grants itself everything at its next
 //!   start), `~/.config/autostart`, `~/.config/systemd/user`, or shell start-up files
 //!   (`~/.bashrc`-like), through `~/…`, `xdg-config`, `xdg-data`, a parent of home
-//!   (`/home`, `/var/home`) or a `..` path Flatpak before 1.17.3 accepts;
+//!   (`/home`, `/var/home`) or a `..` path Flatpak before 1.17.3 accepts; a grant of the
+//!   whole home (`home`, `host`, `/home`) does not reach the overrides, which Flatpak
+//!   hides under a tmpfs below it, but still reaches the others;
 //! * beyond the list: a container engine socket (`/run/docker.sock`,
 //!   `xdg-run/podman`, …): the engine runs containers outside the sandbox.
 //!
@@ -134,6 +136,16 @@ fn place(key: &FsKey) -> Place {
     match normalise(&rel) {
         Some(p) => Place::Home(p),
         None => Place::AboveHome,
+    }
+}
+
+/// The grant exports the whole home directory (`home`, `host`, `/home`), under which
+/// Flatpak's own hide entries still apply.
+fn whole_home(place: &Place) -> bool {
+    match place {
+        Place::AboveHome => true,
+        Place::Home(p) => p.is_empty(),
+        Place::Elsewhere => false,
     }
 }
 
@@ -388,6 +400,12 @@ impl Builder<'_> {
                 (AUTOSTART, autostart),
                 (UNITS, user_units),
             ] {
+                if target == OVERRIDES && whole_home(&at) {
+                    // Flatpak hides `~/.local/share/flatpak` under a tmpfs whatever the
+                    // grant (flatpak-semantics §5.1, a "hide" entry below the export of
+                    // `home`, `host` or `/home`), and so does our mount plan.
+                    continue;
+                }
                 if reaches(&at, target) && !self.masked(target) {
                     self.g
                         .link(g, cap, &format!("write access covers ~/{target}"), why);

@@ -8,13 +8,16 @@
 //! The pieces other subcommands reuse live here too: [`Sources`] turns IR origins into
 //! file positions, [`lint_input`] runs the lints on a loaded input.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use portcullis_compiler::import::Form;
-use portcullis_compiler::{Code, Diagnostic};
+use portcullis_compiler::diagnostic::DiagnosticsExt;
+use portcullis_compiler::import::{self, Form};
+use portcullis_compiler::{driver, Code, Compiled, Diagnostic, Options};
 use portcullis_ir::{Origin, Policy};
+use portcullis_syntax::ast::{Document, Item, ItemKind};
 use portcullis_syntax::{SourceFile, Span};
-use portcullis_verifier::lint::{self, FinishArgs};
+use portcullis_verifier::lint::{self, FinishArg, FinishArgs};
 use portcullis_verifier::risk::{self, Assessment, Path};
 use portcullis_verifier::Severity;
 use serde_json::{json, Value};
@@ -33,8 +36,14 @@ impl Sources {
     /// Index 0 is the input; included files are read from disk (a file that cannot be
     /// read loses its positions, not its findings).
     pub fn new(main: &SourceFile, policy: Option<&Policy>) -> Sources {
+        Sources::from_names(main, policy.map(|p| &p.sources[..]).unwrap_or(&[]))
+    }
+
+    /// As [`Sources::new`], from the names of the sources in their order (the first,
+    /// the input's, is `main`).
+    pub fn from_names(main: &SourceFile, names: &[String]) -> Sources {
         let mut files = vec![Some(main.clone())];
-        for name in policy.map(|p| &p.sources[..]).unwrap_or(&[]).iter().skip(1) {
+        for name in names.iter().skip(1) {
             files.push(
                 std::fs::read_to_string(name)
                     .ok()
@@ -62,11 +71,165 @@ impl Sources {
     }
 }
 
-/// The lint findings of a loaded input (the finish-args view of its document).
+/// How deep includes may nest, as in the compiler.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Collects the finish-args of a document and of the files it includes, the way the
+/// compiler resolves them, numbering the included files as the compiler numbers
+/// `Policy::sources` (the input 0, then each include depth-first in statement order).
+struct IncludeWalk {
+    options: Options,
+    names: Vec<String>,
+    stack: Vec<PathBuf>,
+    args: Vec<FinishArg>,
+    /// Where the input's errors point: those statements are not linted.
+    invalid: Vec<Span>,
+    /// Whether an invalid statement was left out (the input did declare permissions).
+    skipped: bool,
+}
+
+fn canonical(name: &str) -> PathBuf {
+    std::fs::canonicalize(name).unwrap_or_else(|_| PathBuf::from(name))
+}
+
+impl IncludeWalk {
+    fn items(&mut self, document: &Document, from: &SourceFile, source: u32, includes: bool) {
+        for item in &document.items {
+            if source == 0 && points_at(&self.invalid, item) {
+                // The statement's own error says what is wrong with it.
+                self.skipped = true;
+                continue;
+            }
+            match &item.kind {
+                ItemKind::Include { path } if includes => self.include(&path.value, from),
+                _ => self.args.extend(FinishArg::of_item(item, source)),
+            }
+        }
+    }
+
+    fn resolve(&self, path: &str, from: &SourceFile) -> Option<PathBuf> {
+        let relative = std::path::Path::new(path);
+        let mut candidates = Vec::new();
+        if relative.is_absolute() {
+            candidates.push(relative.to_path_buf());
+        } else {
+            let base = std::path::Path::new(&*from.name)
+                .parent()
+                .unwrap_or(std::path::Path::new("."));
+            candidates.push(base.join(relative));
+            if let Some(dir) = &self.options.policies_dir {
+                candidates.push(dir.join(relative));
+            }
+        }
+        candidates.into_iter().find(|c| c.is_file())
+    }
+
+    /// An include the compiler refuses (missing, cyclic, too deep, unreadable) adds
+    /// nothing: the compiler reports it.
+    fn include(&mut self, path: &str, from: &SourceFile) {
+        let Some(resolved) = self.resolve(path, from) else {
+            return;
+        };
+        let canonical_path = canonical(&resolved.to_string_lossy());
+        if self.stack.contains(&canonical_path) || self.stack.len() > MAX_INCLUDE_DEPTH {
+            return;
+        }
+        let Ok(Ok(text)) = std::fs::read(&resolved).map(String::from_utf8) else {
+            return;
+        };
+        let file = SourceFile::new(resolved.to_string_lossy().to_string(), text);
+        let form = import::detect(&file);
+        let (document, diags) = driver::read(&file, form);
+        if diags.has_errors() {
+            return;
+        }
+        let source = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(file.name.to_string());
+        self.stack.push(canonical_path);
+        self.items(&document, &file, source, form == Form::Policy);
+        self.stack.pop();
+    }
+}
+
+/// The finish-args view of an input with the statements of every file it includes, in
+/// statement order, so that lints find the same whether a grant is written inline or
+/// included; and the names of the sources its origins point into. Statements an error
+/// points at are left out: the others are still linted.
+fn expanded_view(file: &SourceFile, compiled: &Compiled) -> (FinishArgs, Vec<String>) {
+    let mut view = FinishArgs::from_document(&compiled.document, 0);
+    let mut walk = IncludeWalk {
+        options: input::options(),
+        names: vec![file.name.to_string()],
+        stack: vec![canonical(&file.name)],
+        args: Vec::new(),
+        invalid: error_spans(file, compiled),
+        skipped: false,
+    };
+    walk.items(&compiled.document, file, 0, true);
+    view.args = walk.args;
+    view.defined = !view.args.is_empty() || walk.skipped;
+    (view, walk.names)
+}
+
+/// Where the errors in the input itself point.
+fn error_spans(file: &SourceFile, compiled: &Compiled) -> Vec<Span> {
+    compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == portcullis_compiler::Severity::Error)
+        .filter(|d| d.source.as_ref().is_none_or(|s| s.name == file.name))
+        .flat_map(|d| d.labels.iter().map(|l| l.span))
+        .collect()
+}
+
+/// Whether one of `spans` lies inside the statement.
+fn points_at(spans: &[Span], item: &Item) -> bool {
+    spans
+        .iter()
+        .any(|s| s.start >= item.span.start && s.end <= item.span.end)
+}
+
+/// The policy of the statements that could be read, for an input that is invalid as a
+/// whole: the input with every statement an error points at blanked out (offsets kept,
+/// so positions stay true), compiled again. `None` when that still fails (a manifest's
+/// list cannot lose an element this way, an invalid header stays invalid).
+fn readable_policy(file: &SourceFile, compiled: &Compiled) -> Option<Policy> {
+    let bad = error_spans(file, compiled);
+    let mut text = file.text.as_bytes().to_vec();
+    let mut blanked = false;
+    for item in &compiled.document.items {
+        let (start, end) = (item.span.start, item.span.end);
+        if end > text.len() || !points_at(&bad, item) {
+            continue;
+        }
+        blanked = true;
+        for byte in &mut text[start..end] {
+            if *byte != b'\n' {
+                *byte = b' ';
+            }
+        }
+    }
+    if !blanked {
+        return None;
+    }
+    // A span that splits a character only makes this fail, quietly.
+    let text = String::from_utf8(text).ok()?;
+    let options = Options {
+        form: Some(compiled.form),
+        ..input::options()
+    };
+    portcullis_compiler::compile(&SourceFile::new(file.name.to_string(), text), &options).policy
+}
+
+/// The lint findings of a loaded input: the finish-args view of its document and of the
+/// files it includes, with the sources their positions point into. Every statement that
+/// could be read is linted, even when another one is invalid.
 pub fn lint_input(
-    compiled: &portcullis_compiler::Compiled,
-) -> (Option<String>, Vec<lint::Finding>) {
-    let view = FinishArgs::from_document(&compiled.document, 0);
+    file: &SourceFile,
+    compiled: &Compiled,
+) -> (Option<String>, Vec<lint::Finding>, Sources) {
+    let (view, names) = expanded_view(file, compiled);
+    let sources = Sources::from_names(file, &names);
     let app_id = view.app_id.clone();
     let mut findings = lint::lint(&view);
     if compiled.form == Form::Policy {
@@ -74,7 +237,7 @@ pub fn lint_input(
         // that forgot its finish-args: that Flathub submission rule does not apply.
         findings.retain(|f| f.code != "finish-args-not-defined");
     }
-    (app_id, findings)
+    (app_id, findings, sources)
 }
 
 /// The `check` level of a lint finding. On Flatpak's own forms (manifests, keyfiles,
@@ -132,9 +295,12 @@ pub fn check_lints(
     log: &mut sarif::Log,
 ) -> Vec<report::Finding> {
     let policy = loaded.compiled.policy.as_ref();
-    let sources = Sources::new(&loaded.file, policy);
-    let (app_id, mut findings) = lint_input(&loaded.compiled);
-    if let Some(p) = policy {
+    let (app_id, mut findings, sources) = lint_input(&loaded.file, &loaded.compiled);
+    let readable = match policy {
+        Some(_) => None,
+        None => readable_policy(&loaded.file, &loaded.compiled),
+    };
+    if let Some(p) = policy.or(readable.as_ref()) {
         lint::apply_risk(&mut findings, &risk::assess(p));
     }
     let stale = match app_id.as_deref() {
@@ -509,7 +675,7 @@ pub fn run(args: AuditArgs) -> ExitCode {
     let name = input::display_name(&args.input);
     let sources = Sources::new(&loaded.file, Some(policy));
     let assessment = risk::assess(policy);
-    let (_, mut findings) = lint_input(&loaded.compiled);
+    let (_, mut findings, _) = lint_input(&loaded.file, &loaded.compiled);
     lint::apply_risk(&mut findings, &assessment);
     let text = match args.format {
         AuditFormat::Human => report_human(&name, policy, &assessment, &findings, &sources),
@@ -546,7 +712,7 @@ mod tests {
         let policy = compiled.policy.as_ref().expect("compiles");
         let sources = Sources::new(&file, Some(policy));
         let assessment = risk::assess(policy);
-        let (app, mut findings) = lint_input(&compiled);
+        let (app, mut findings, _) = lint_input(&file, &compiled);
         lint::apply_risk(&mut findings, &assessment);
         assert_eq!(app.as_deref(), Some("a.b.C"));
         let report = report_json("app.yaml", policy, &assessment, &findings, &sources);

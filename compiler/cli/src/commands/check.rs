@@ -3,7 +3,8 @@
 //!
 //! Exit 2 when an input is invalid (cannot be read, or Flatpak would refuse it), else 1
 //! when a finding is at or above `--fail-on` (default `error`), else 0. Besides the
-//! compiler's checks, every input is linted (`portcullis_verifier::lint`):
+//! compiler's checks, every statement that could be read, included files' too, is
+//! linted (`portcullis_verifier::lint`), even when another statement is invalid:
 //! flatpak-builder-lint's finish-args codes are errors, as on Flathub; our own codes are
 //! errors when critical, else warnings. `--format sarif` writes one SARIF 2.1.0 log for
 //! all inputs, excepted findings as suppressions. An exceptions file maps an app id (or
@@ -100,9 +101,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     log.results.push(result);
                 }
                 all.extend(kept);
-                // Lints read the document's meaning; an input that could not be read as
-                // written has none, and linting it would report what is merely missing.
-                if !loaded.compiled.is_invalid() {
+                // Lints read the statements as written, so one invalid value does not
+                // hide the risks of the others; an input that could not be read at all
+                // has no statements, and linting it would report what is merely missing.
+                let document = &loaded.compiled.document;
+                if !loaded.compiled.is_invalid()
+                    || document.header.is_some()
+                    || !document.items.is_empty()
+                {
                     all.extend(audit::check_lints(
                         &loaded,
                         &exceptions,
