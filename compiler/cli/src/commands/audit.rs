@@ -86,6 +86,8 @@ struct IncludeWalk {
     invalid: Vec<Span>,
     /// Whether an invalid statement was left out (the input did declare permissions).
     skipped: bool,
+    /// The compiled policy's sources, when there is a policy.
+    known: Option<Vec<String>>,
 }
 
 fn canonical(name: &str) -> PathBuf {
@@ -127,7 +129,13 @@ impl IncludeWalk {
     /// An include the compiler refuses (missing, cyclic, too deep, unreadable) adds
     /// nothing: the compiler reports it.
     fn include(&mut self, path: &str, from: &SourceFile) {
-        let Some(resolved) = self.resolve(path, from) else {
+        // With a policy, every include succeeded and the compiler's own numbering names
+        // the file: the next source is this include's.
+        let known = self
+            .known
+            .as_ref()
+            .map(|names| names.get(self.names.len()).map(PathBuf::from));
+        let Some(resolved) = known.unwrap_or_else(|| self.resolve(path, from)) else {
             return;
         };
         let canonical_path = canonical(&resolved.to_string_lossy());
@@ -164,6 +172,7 @@ fn expanded_view(file: &SourceFile, compiled: &Compiled) -> (FinishArgs, Vec<Str
         args: Vec::new(),
         invalid: error_spans(file, compiled),
         skipped: false,
+        known: compiled.policy.as_ref().map(|p| p.sources.clone()),
     };
     walk.items(&compiled.document, file, 0, true);
     view.args = walk.args;
