@@ -6,7 +6,8 @@
 //!   its verifier, and the real kernel, bwrap, xdg-dbus-proxy or apparmor_parser;
 //! * `executor`, `escape`: `portcullis-exec` for real, and the escape battery run as root
 //!   and as an unprivileged user;
-//! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF.
+//! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
+//! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs.
 //!
 //! The end-to-end modules use the binaries from the target directory: build them first
 //! (`cargo build --workspace --bins`, as `scripts/test.sh` does).
@@ -22,3 +23,4 @@ mod executor;
 mod mounts;
 mod seccomp;
 mod syntax;
+mod verify;

@@ -95,13 +95,32 @@ pub fn explain_bytes(bytes: &[u8], name: &str, json: bool) -> ExitCode {
     input::emit(None, text.as_bytes())
 }
 
-/// Whether `path` holds a blob (by its magic).
+/// Whether `path` must be read as a blob: it is named `*.blob`, or it starts like one
+/// (its magic, or a non-empty beginning of the magic in a file too short to hold it). Such
+/// an input goes through the blob decoder, which refuses it when it is malformed — an
+/// empty or truncated blob is never read as an empty policy.
 pub fn is_blob(path: &Path) -> bool {
     use std::io::Read;
-    let mut head = [0u8; 8];
+    let named_blob = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("blob"));
+    if named_blob {
+        return true;
+    }
+    let mut head = Vec::with_capacity(8);
     std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| portcullis_blob::looks_like_blob(&head))
+        .and_then(|f| f.take(8).read_to_end(&mut head))
+        .is_ok_and(|_| starts_like_blob(&head))
+}
+
+/// Whether `head` (at most the first 8 bytes of a file) is a blob's beginning.
+fn starts_like_blob(head: &[u8]) -> bool {
+    let magic = &portcullis_blob::blob::MAGIC;
+    if head.len() >= magic.len() {
+        portcullis_blob::looks_like_blob(head)
+    } else {
+        !head.is_empty() && magic.starts_with(head)
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +131,24 @@ mod tests {
     fn default_target_is_this_machine() {
         assert_eq!(target(None).ok(), Arch::host());
         assert_eq!(target(Some(cli::Arch::Aarch64)), Ok(Arch::Aarch64));
+    }
+
+    #[test]
+    fn blob_inputs_are_recognised_by_name_and_beginning() {
+        let dir = std::env::temp_dir().join(format!("portcullis-is-blob-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        assert!(is_blob(&write("empty.blob", b"")));
+        assert!(is_blob(&write("garbage.BLOB", b"app x {}")));
+        assert!(is_blob(&write("short", b"PCUL")));
+        assert!(is_blob(&write("whole", b"PCULBLOB\x01\x00")));
+        assert!(!is_blob(&write("empty.policy", b"")));
+        assert!(!is_blob(&write("app.policy", b"app com.foo.Bar {}\n")));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

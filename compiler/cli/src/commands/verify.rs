@@ -4,9 +4,11 @@
 //!
 //! Each section is checked by the verifier, never by the backend that produced it. The
 //! seccomp section gets the static checks and translation validation over every syscall
-//! number and argument partition; further sections add their checker to
-//! [`section_checks`]. Exit code 0 when every check passed, 1 on findings, 2 when the blob
-//! or the policy cannot be read.
+//! number and argument partition; the D-Bus section is re-read as xdg-dbus-proxy reads it;
+//! the identity, the namespaces, the mount plan and the cross-backend consistency have
+//! their checks in [`sections`]. Further sections add their checker to [`section_checks`].
+//! Exit code 0 when every check passed, 1 on findings, 2 when the blob or the policy cannot
+//! be read.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -15,11 +17,18 @@ use portcullis_blob::{Arch as BlobArch, Blob};
 use portcullis_compiler::Severity;
 use portcullis_ir::seccomp::{Arch, Features};
 use portcullis_ir::Policy;
+use portcullis_verifier::bpf::validate::Mismatch;
 use portcullis_verifier::bpf::{decode, validate};
 
 use super::input::{self, EXIT_FINDINGS, EXIT_INVALID, EXIT_OK};
 use crate::cli::{ReportFormat, VerifyArgs};
 use crate::report::{self, Finding};
+
+#[path = "verify_sections.rs"]
+mod sections;
+
+/// How many seccomp mismatches are listed one by one; the rest are counted.
+const MISMATCHES_LISTED: usize = 20;
 
 /// What one section's check found, and a one-line summary of what it covered.
 pub struct SectionResult {
@@ -33,7 +42,14 @@ pub struct SectionResult {
 
 /// The checks run on a decoded blob, in order. A new section's checker is one more entry.
 fn section_checks() -> Vec<fn(&Blob, &Policy) -> SectionResult> {
-    vec![seccomp, super::verify_dbus::dbus]
+    vec![
+        sections::identity,
+        sections::namespaces,
+        sections::mount_plan,
+        seccomp,
+        sections::consistency,
+        super::verify_dbus::dbus,
+    ]
 }
 
 /// `verify`.
@@ -126,19 +142,20 @@ fn seccomp(blob: &Blob, policy: &Policy) -> SectionResult {
             "the program is malformed; recompile the policy",
         ));
     }
-    for m in &report.mismatches {
+    for m in report.mismatches.iter().take(MISMATCHES_LISTED) {
         findings.push(finding(
             "seccomp-mismatch",
-            m.to_string(),
+            mismatch_line(m),
             "the filter does not mean what the policy says; recompile it",
         ));
     }
-    if report.mismatch_count > report.mismatches.len() as u64 {
+    let listed = report.mismatches.len().min(MISMATCHES_LISTED) as u64;
+    if report.mismatch_count > listed {
         findings.push(finding(
             "seccomp-mismatch",
             format!(
-                "{} further probes disagree",
-                report.mismatch_count - report.mismatches.len() as u64
+                "… and {} more probes where the filter and the policy disagree",
+                report.mismatch_count - listed
             ),
             "the filter does not mean what the policy says; recompile it",
         ));
@@ -152,6 +169,24 @@ fn seccomp(blob: &Blob, policy: &Policy) -> SectionResult {
         ),
         findings,
     }
+}
+
+/// One mismatch on one line: syscall, architecture, arguments in hex, expected and got.
+fn mismatch_line(m: &Mismatch) -> String {
+    let arch = Arch::from_audit(m.arch)
+        .map(|a| a.name().to_string())
+        .unwrap_or_else(|| format!("arch {:#010x}", m.arch));
+    let name = match m.syscall {
+        Some(name) => format!("{name} (nr {})", m.nr),
+        None => format!("syscall nr {}", m.nr),
+    };
+    let args: Vec<String> = m.args.iter().map(|a| format!("{a:#x}")).collect();
+    format!(
+        "{name} on {arch} with args ({}): expected {}, got {}",
+        args.join(", "),
+        m.expected,
+        m.got
+    )
 }
 
 fn human(results: &[SectionResult], name: &str) -> String {
