@@ -1,9 +1,12 @@
 //! The registry of every diagnostic code the compiler emits, with a one-line description.
 //!
 //! Codes are stable: tools and exception files refer to them. Each is written
-//! `portcullis::check::<kebab-name>`. A code is either about *invalid input* (the input
+//! `portcullis::check::<kebab-name>`, except the policy-language parser's own kinds,
+//! written `portcullis::parse::<kind>` as the grammar documents them. A code is either about *invalid input* (the input
 //! cannot be read as written: exit 2) or a *finding* about input that is valid (exit 1 when
 //! at or above the failing level).
+
+use portcullis_syntax::ParseErrorKind;
 
 macro_rules! codes {
     ($($variant:ident = $name:literal, $invalid:literal, $description:literal;)+) => {
@@ -72,18 +75,66 @@ codes! {
     NewerFlatpak = "newer-flatpak", false, "a permission that Flatpak 1.14 does not know (added in 1.15 or later)";
     NoCliForm = "no-cli-form", false, "a rule that has no finish-args form (only the keyfile can say it)";
     MissingAppId = "missing-app-id", false, "the input names no application id";
+    NotExpressible = "not-expressible", false, "a portcullis rule Flatpak's forms cannot express, left out of an export";
+    ParseUnexpected = "unexpected", true, "policy language: a token that cannot stand where it is";
+    ParseMissingValue = "missing-value", true, "policy language: a statement word or `,` with no value after it";
+    ParseUnclosedBlock = "unclosed-block", true, "policy language: the file ends inside a `{ … }` block";
+    ParseStrayBrace = "stray-brace", true, "policy language: a `}` with no block open";
+    ParseUnclosedString = "unclosed-string", true, "policy language: a `\"` not closed on its line";
+    ParseBadEscape = "bad-escape", true, "policy language: an unknown escape in a quoted string";
+    ParseTooManyValues = "too-many-values", true, "policy language: a one-value header statement given several";
+    ParseDuplicate = "duplicate", true, "policy language: a header statement given twice";
+    ParseOutsideBlock = "outside-block", true, "policy language: a statement outside the file's block";
+    ParseExtraBlock = "extra-block", true, "policy language: a block inside another, or a second block";
+    ParseBadPort = "bad-port", true, "policy language: a port that is not 0–65535 or a range of them";
 }
 
 impl Code {
-    /// The full code, `portcullis::check::<name>`.
+    /// The full code, `portcullis::check::<name>` (`portcullis::parse::<kind>` for the
+    /// policy-language parser's errors).
     pub fn name(self) -> String {
-        format!("portcullis::check::{}", self.short_name())
+        self.to_string()
+    }
+
+    /// `parse` for the policy-language parser's kinds, `check` for everything else.
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Code::ParseUnexpected
+            | Code::ParseMissingValue
+            | Code::ParseUnclosedBlock
+            | Code::ParseStrayBrace
+            | Code::ParseUnclosedString
+            | Code::ParseBadEscape
+            | Code::ParseTooManyValues
+            | Code::ParseDuplicate
+            | Code::ParseOutsideBlock
+            | Code::ParseExtraBlock
+            | Code::ParseBadPort => "parse",
+            _ => "check",
+        }
+    }
+
+    /// The code of a policy-language parse error of this kind.
+    pub fn of_parse_error(kind: ParseErrorKind) -> Code {
+        match kind {
+            ParseErrorKind::Unexpected => Code::ParseUnexpected,
+            ParseErrorKind::MissingValue => Code::ParseMissingValue,
+            ParseErrorKind::UnclosedBlock => Code::ParseUnclosedBlock,
+            ParseErrorKind::StrayBrace => Code::ParseStrayBrace,
+            ParseErrorKind::UnclosedString => Code::ParseUnclosedString,
+            ParseErrorKind::BadEscape => Code::ParseBadEscape,
+            ParseErrorKind::TooManyValues => Code::ParseTooManyValues,
+            ParseErrorKind::Duplicate => Code::ParseDuplicate,
+            ParseErrorKind::OutsideBlock => Code::ParseOutsideBlock,
+            ParseErrorKind::ExtraBlock => Code::ParseExtraBlock,
+            ParseErrorKind::BadPort => Code::ParseBadPort,
+        }
     }
 }
 
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "portcullis::check::{}", self.short_name())
+        write!(f, "portcullis::{}::{}", self.namespace(), self.short_name())
     }
 }
 
@@ -96,11 +147,37 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for code in Code::ALL {
             let name = code.short_name();
-            assert!(seen.insert(name), "duplicate code {name}");
+            assert!(seen.insert(code.to_string()), "duplicate code {code}");
             assert!(name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()));
             assert!(!code.description().is_empty());
         }
+    }
+
+    #[test]
+    fn parse_errors_keep_the_parsers_code() {
+        let kinds = [
+            ParseErrorKind::Unexpected,
+            ParseErrorKind::MissingValue,
+            ParseErrorKind::UnclosedBlock,
+            ParseErrorKind::StrayBrace,
+            ParseErrorKind::UnclosedString,
+            ParseErrorKind::BadEscape,
+            ParseErrorKind::TooManyValues,
+            ParseErrorKind::Duplicate,
+            ParseErrorKind::OutsideBlock,
+            ParseErrorKind::ExtraBlock,
+            ParseErrorKind::BadPort,
+        ];
+        for kind in kinds {
+            let code = Code::of_parse_error(kind);
+            assert_eq!(
+                code.to_string(),
+                format!("portcullis::parse::{}", kind.code())
+            );
+            assert!(code.is_invalid_input());
+        }
+        assert_eq!(Code::Duplicate.to_string(), "portcullis::check::duplicate");
     }
 }

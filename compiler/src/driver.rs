@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use portcullis_ir::{Beyond, Context, Policy};
-use portcullis_syntax::ast::{Document, ItemKind};
+use portcullis_syntax::ast::Document;
 use portcullis_syntax::{SourceFile, Spanned};
 
 use crate::check::conflicts;
@@ -67,10 +67,10 @@ fn parse_policy(file: &SourceFile) -> Result<Document, Vec<Diagnostic>> {
     portcullis_syntax::parse(file).map_err(|err| vec![parse_error(file, &err)])
 }
 
-/// A policy-language parse error as a diagnostic (code `syntax-error`; the parser's own
-/// kind is kept in the message).
+/// A policy-language parse error as a diagnostic, with the parser's own code
+/// (`portcullis::parse::<kind>`).
 pub fn parse_error(file: &SourceFile, err: &portcullis_syntax::ParseError) -> Diagnostic {
-    let mut diag = Diagnostic::error(Code::SyntaxError, err.message.clone())
+    let mut diag = Diagnostic::error(Code::of_parse_error(err.kind), err.message.clone())
         .with_label(err.span, err.label.clone())
         .with_help(err.help.clone());
     if let Some((span, text)) = &err.related {
@@ -195,25 +195,44 @@ impl Includes for Session<'_> {
                 return None;
             }
         };
+        // Only policy-language files are included: a manifest, keyfile or finish-args list
+        // would be merged with another dialect's meaning, and any other file is a mistake.
         let file = SourceFile::new(resolved.to_string_lossy().to_string(), text);
         let form = import::detect(&file);
-        let (document, mut read_diags) = read(&file, form);
-        let failed = read_diags.has_errors();
-        diags.append(&mut read_diags);
-        if failed {
+        if form != Form::Policy {
+            let what = match form {
+                Form::ManifestJson | Form::ManifestYaml => "a Flatpak manifest",
+                Form::Keyfile => "a metadata keyfile",
+                _ => "a finish-args list",
+            };
+            diags.push(fail(
+                format!("`{}` is {what}, not a policy-language file", path.value),
+                "include only policy-language files; turn the file into one with `portcullis import`",
+            ));
             return None;
         }
+        let named_policy = resolved.extension().is_some_and(|e| e == "policy");
+        let (document, mut read_diags) = read(&file, form);
+        // Without the `.policy` name, a file counts as policy language only when it parses
+        // and has its `app`/`runtime`/`fragment` block (any text parses as statements).
+        let has_block = document.header.as_ref().is_some_and(|h| h.kind.is_some());
+        if read_diags.has_errors() || (!named_policy && !has_block) {
+            if named_policy {
+                diags.append(&mut read_diags);
+            } else {
+                diags.push(fail(
+                    format!("`{}` is not a policy-language file", path.value),
+                    "include only policy-language files (`.policy`)",
+                ));
+            }
+            return None;
+        }
+        diags.append(&mut read_diags);
         let source = u32::try_from(self.sources.len()).unwrap_or(u32::MAX);
         self.sources.push(file.name.to_string());
         self.stack.push(canonical_path);
         let mut lowering = Lowering::new(&file, source);
-        let nested: Vec<_> = document
-            .items
-            .iter()
-            .filter(|i| !matches!(i.kind, ItemKind::Include { .. }) || form == Form::Policy)
-            .cloned()
-            .collect();
-        lowering.items(&nested, self);
+        lowering.items(&document.items, self);
         self.stack.pop();
         let failed = lowering.diags.has_errors();
         diags.append(&mut lowering.diags);

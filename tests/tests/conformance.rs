@@ -623,3 +623,180 @@ fn options_e7_e8_e13_e15_e16() {
         FsMode::Rw
     );
 }
+
+#[test]
+fn finish_args_export_says_fallback_x11_once() {
+    let (list, _) = export::finish_args(&policy_of(&["--socket=fallback-x11", "--socket=wayland"]));
+    assert!(
+        list.contains(&"--socket=fallback-x11".to_string()),
+        "{list:?}"
+    );
+    assert!(!list.contains(&"--socket=x11".to_string()), "{list:?}");
+    // x11 differing from fallback-x11 is still said, after it.
+    let (list, _) = export::finish_args(&policy_of(&["--socket=fallback-x11", "--nosocket=x11"]));
+    let at = |w: &str| list.iter().position(|a| a == w);
+    assert!(
+        at("--socket=fallback-x11") < at("--nosocket=x11"),
+        "{list:?}"
+    );
+    assert!(at("--nosocket=x11").is_some(), "{list:?}");
+}
+
+#[test]
+fn keyfile_fallback_x11_alone_keeps_its_meaning() {
+    let policy = keyfile_policy(
+        "[Application]\nname=org.test.App\n[Context]\nsockets=fallback-x11;wayland;\n",
+    );
+    let text = portcullis_syntax::print(&export::document(&policy));
+    let file = SourceFile::new("meta.policy", text.clone());
+    let again = compile(&file, &Options::default()).policy.unwrap();
+    assert!(!again.context.has_socket(Socket::X11), "{text}");
+    assert!(again.context.has_socket(Socket::FallbackX11), "{text}");
+    let (list, _) = export::finish_args(&policy);
+    let again = policy_of(&list.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!again.context.has_socket(Socket::X11), "{list:?}");
+}
+
+#[test]
+fn export_warns_for_each_rule_flatpak_cannot_say() {
+    let text = "app org.test.App {\n    filesystem home except ~/.ssh, ~/.gnupg\n    \
+                network { connect tcp 443; bind none }\n    limits { memory 512M }\n    \
+                device-node /dev/ttyUSB0\n    \
+                dbus-call org.freedesktop.Notifications=org.freedesktop.Notifications.Notify\n}\n";
+    let compiled = compile(&SourceFile::new("x.policy", text), &Options::default());
+    let policy = compiled.policy.expect("valid policy");
+    for (target, diags) in [
+        ("finish-args", export::finish_args(&policy).1),
+        ("metadata", export::metadata(&policy).1),
+    ] {
+        let messages: Vec<&str> = diags
+            .iter()
+            .filter(|d| d.code == Code::NotExpressible && d.severity == Severity::Warning)
+            .map(|d| d.message.as_str())
+            .collect();
+        for needle in [
+            "~/.ssh",
+            "~/.gnupg",
+            "connect tcp 443",
+            "bind tcp none",
+            "memory",
+            "/dev/ttyUSB0",
+            "org.freedesktop.Notifications=",
+        ] {
+            assert!(
+                messages.iter().any(|m| m.contains(needle)),
+                "{target}: no warning naming {needle}: {messages:?}"
+            );
+        }
+        assert!(messages.iter().all(|m| m.contains(target)), "{messages:?}");
+    }
+    let plain = policy_of(&["--filesystem=home"]);
+    assert!(export::finish_args(&plain).1.is_empty());
+}
+
+fn policy_diags(text: &str) -> Vec<portcullis_compiler::Diagnostic> {
+    compile(&SourceFile::new("x.policy", text), &Options::default()).diagnostics
+}
+
+#[test]
+fn parse_errors_keep_the_parsers_code() {
+    for (text, code) in [
+        (
+            "app org.test.App {\n    socket wayland\n",
+            "portcullis::parse::unclosed-block",
+        ),
+        (
+            "app org.test.App {\n    filesystem \"home\n}\n",
+            "portcullis::parse::unclosed-string",
+        ),
+        (
+            "app org.test.App {\n}\n}\n",
+            "portcullis::parse::stray-brace",
+        ),
+    ] {
+        let diags = policy_diags(text);
+        assert_eq!(diags.len(), 1, "{text}");
+        assert_eq!(diags[0].code.to_string(), code, "{text}");
+        assert!(diags[0].is_invalid_input());
+    }
+}
+
+#[test]
+fn unknown_suffix_says_read_write_and_typos_name_the_statement() {
+    let diags = policy_diags("app org.test.App {\n    filesystem home:rx\n}\n");
+    let suffix = diags
+        .iter()
+        .find(|d| d.code == Code::FilesystemSuffix)
+        .expect("a suffix warning");
+    assert!(suffix.message.contains("read-write"), "{}", suffix.message);
+    assert!(!suffix.message.contains("ignored"), "{}", suffix.message);
+    let diags = policy_diags("app org.test.App {\n    sokcet x11\n}\n");
+    let unknown = diags
+        .iter()
+        .find(|d| d.code == Code::UnknownOption)
+        .expect("an unknown statement");
+    assert!(
+        unknown.message.contains("unknown statement `sokcet`"),
+        "{}",
+        unknown.message
+    );
+    assert_eq!(unknown.help.as_deref(), Some("did you mean `socket`?"));
+    assert!(!unknown.labels[0].text.contains("Flatpak option"));
+    // finish-args keep their own wording.
+    let compiled = args(&["--sokcet=x11"]);
+    assert!(compiled.diagnostics[0].message.contains("unknown option"));
+}
+
+#[test]
+fn include_accepts_only_policy_language_files() {
+    let dir = std::env::temp_dir().join(format!("portcullis-include-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        (
+            "passwd",
+            "root:x:0:0:root:/root:/bin/bash\n--share=network\n",
+        ),
+        ("args.json", "[\"--share=network\"]\n"),
+        (
+            "app.yaml",
+            "app-id: org.x.Y\nfinish-args:\n  - --share=network\n",
+        ),
+        (
+            "metadata",
+            "[Application]\nname=org.x.Y\n[Context]\nshared=network;\n",
+        ),
+        ("fragment", "fragment {\n    share network\n}\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    for (name, accepted) in [
+        ("passwd", false),
+        ("args.json", false),
+        ("app.yaml", false),
+        ("metadata", false),
+        ("fragment", true),
+    ] {
+        let main = dir.join("main.policy");
+        let text = format!("app org.test.App {{\n    include \"{name}\"\n}}\n");
+        let file = SourceFile::new(main.to_string_lossy().to_string(), text);
+        let compiled = compile(&file, &Options::default());
+        if accepted {
+            let policy = compiled.policy.expect("a fragment is included");
+            assert!(policy.context.has_share(Share::Network));
+        } else {
+            assert!(compiled.policy.is_none(), "{name} was included");
+            let diag = compiled
+                .diagnostics
+                .iter()
+                .find(|d| d.code == Code::InvalidInclude)
+                .unwrap_or_else(|| panic!("{name}: no invalid-include"));
+            assert!(
+                diag.message.contains("not a policy-language file"),
+                "{}",
+                diag.message
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

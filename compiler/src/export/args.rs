@@ -19,7 +19,11 @@ pub fn finish_args(policy: &Policy) -> (Vec<String>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     for (on, off, words) in bitsets(context) {
         let words = if on == "socket" {
-            super::cli_order(words, false)
+            // `--socket=fallback-x11` already grants x11: when both are granted, say it once
+            // (the manifest did not need `--socket=x11`).
+            let granted = |w: &str| words.iter().any(|(word, en)| *word == w && *en);
+            let both = granted("x11") && granted("fallback-x11");
+            super::cli_order(words, both)
         } else {
             words
         };
@@ -95,5 +99,6 @@ pub fn finish_args(policy: &Policy) -> (Vec<String>, Vec<Diagnostic>) {
     for query in &context.usb_hidden {
         args.push(format!("--nousb={query}"));
     }
+    diags.extend(super::beyond_dropped(policy, "finish-args"));
     (args, diags)
 }

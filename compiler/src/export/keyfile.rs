@@ -179,6 +179,7 @@ pub fn metadata(policy: &Policy) -> (String, Vec<Diagnostic>) {
             let _ = writeln!(out, "{key}={}", escape_value(value));
         }
     }
+    diags.extend(super::beyond_dropped(policy, "metadata"));
     (out, diags)
 }
 

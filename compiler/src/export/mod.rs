@@ -15,12 +15,88 @@ pub use args::finish_args;
 pub use ast::document;
 pub use keyfile::metadata;
 
+use portcullis_ir::beyond::BusRuleKind;
 use portcullis_ir::context::Setting;
-use portcullis_ir::Context;
+use portcullis_ir::{Context, Policy};
+
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 
 /// One bitset for the writers: the option stems (`socket`, `nosocket`) and each valid
 /// bit's word with its value, in Flatpak's order.
 pub(crate) type Bitset = (&'static str, &'static str, Vec<(&'static str, bool)>);
+
+/// A warning for each beyond-Flatpak rule that neither finish-args nor the metadata
+/// keyfile can say: deny masks, port rules and limits (the export grants more), single
+/// device nodes and call/broadcast rules (the export grants less).
+pub(crate) fn beyond_dropped(policy: &Policy, target: &str) -> Vec<Diagnostic> {
+    let beyond = &policy.beyond;
+    let mut out = Vec::new();
+    let mut warn = |what: String, effect: &str| {
+        out.push(
+            Diagnostic::warning(
+                Code::NotExpressible,
+                format!("{what} has no {target} form and is left out: {effect}"),
+            )
+            .with_help("keep the policy-language file as the source of truth, or compile it"),
+        );
+    };
+    const MORE: &str = "the exported form grants more";
+    const LESS: &str = "the exported form does not grant it";
+    for mask in &beyond.deny {
+        warn(format!("the deny mask `except {}`", mask.path), MORE);
+    }
+    if let Some(net) = &beyond.network {
+        for (direction, ranges) in [("connect", &net.connect), ("bind", &net.bind)] {
+            let ports: Vec<String> = ranges
+                .iter()
+                .map(|r| {
+                    if r.first == r.last {
+                        r.first.to_string()
+                    } else {
+                        format!("{}-{}", r.first, r.last)
+                    }
+                })
+                .collect();
+            let ports = if ports.is_empty() {
+                "none".to_string()
+            } else {
+                ports.join(", ")
+            };
+            warn(format!("the network rule `{direction} tcp {ports}`"), MORE);
+        }
+    }
+    let limits = &beyond.limits;
+    for (name, limit) in [
+        ("memory", limits.memory),
+        ("processes", limits.processes),
+        ("open-files", limits.open_files),
+        ("cpu-time", limits.cpu_time),
+        ("cpu-share", limits.cpu_share),
+    ] {
+        if let Some(limit) = limit {
+            warn(format!("the limit `{name} {}`", limit.value), MORE);
+        }
+    }
+    for node in &beyond.device_nodes {
+        warn(format!("the device node `{}`", node.path), LESS);
+    }
+    for rule in &beyond.bus_rules {
+        let word = match rule.kind {
+            BusRuleKind::Call => "call",
+            BusRuleKind::Broadcast => "broadcast",
+        };
+        warn(
+            format!(
+                "the D-Bus {word} rule `{}={}`",
+                rule.name.as_str(),
+                rule.rule
+            ),
+            LESS,
+        );
+    }
+    out
+}
 
 /// The bitsets in Flatpak's order.
 pub(crate) fn bitsets(context: &Context) -> [Bitset; 4] {
@@ -42,6 +118,7 @@ pub(crate) fn bitsets(context: &Context) -> [Bitset; 4] {
 /// x11 bit that differs from fallback-x11 comes after it (on the command line
 /// `fallback-x11` also sets x11, so the later statement must be x11's own). With
 /// `omit_mirrored_x11`, an x11 bit equal to fallback-x11's is left out (it is implied).
+/// An absent x11 bit under a granted fallback-x11 is written as x11 not granted.
 pub(crate) fn cli_order(
     words: Vec<(&'static str, bool)>,
     omit_mirrored_x11: bool,
@@ -56,6 +133,9 @@ pub(crate) fn cli_order(
     let x11 = words.iter().find(|(w, _)| *w == "x11").map(|(_, on)| *on);
     let mut out: Vec<(&'static str, bool)> =
         words.into_iter().filter(|(w, _)| *w != "x11").collect();
+    // A keyfile can grant fallback-x11 without x11 (no x11 bit at all): on the command
+    // line and in the policy language that must be said, or fallback-x11 would grant x11.
+    let x11 = if fallback { x11.or(Some(false)) } else { x11 };
     match x11 {
         Some(on) if on != fallback => {
             let at = out

@@ -86,9 +86,10 @@ pub fn detect(file: &SourceFile) -> Form {
                 .lines()
                 .map(str::trim)
                 .find(|l| !l.is_empty() && !l.starts_with('#'));
+            // YAML first: its document marker `---` also starts with `--`.
             match first_line {
-                Some(l) if l.starts_with("--") => Form::FinishArgs,
                 _ if looks_like_yaml_manifest(text) => Form::ManifestYaml,
+                Some(l) if l.starts_with("--") => Form::FinishArgs,
                 _ => Form::Policy,
             }
         }
@@ -101,7 +102,19 @@ fn has_keyfile_group(text: &str) -> bool {
         .any(|l| l == "[Application]" || l == "[Runtime]")
 }
 
+/// A YAML manifest by content: a `---` document marker or `%YAML` directive as the first
+/// significant line, or a top-level manifest key (`app-id:`, `id:`, …) at the start of a
+/// line. No finish-args line or policy statement looks like either.
 fn looks_like_yaml_manifest(text: &str) -> bool {
+    let first = text
+        .lines()
+        .map(|l| l.trim_start_matches('\u{feff}').trim_end())
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if let Some(first) = first {
+        if first == "---" || first.starts_with("--- ") || first.starts_with("%YAML") {
+            return true;
+        }
+    }
     text.lines().any(|l| {
         ["app-id:", "id:", "runtime:", "finish-args:", "modules:"]
             .iter()
@@ -262,6 +275,22 @@ mod tests {
             Form::FinishArgs
         );
         assert_eq!(detect(&file("-", "app-id: org.x.Y\n")), Form::ManifestYaml);
+        for yaml in [
+            "---\napp-id: org.x.Y\nfinish-args:\n  - --share=ipc\n",
+            "# a comment\n---\nid: org.x.Y\n",
+            "%YAML 1.2\n---\napp-id: org.x.Y\n",
+        ] {
+            assert_eq!(detect(&file("-", yaml)), Form::ManifestYaml, "{yaml}");
+            assert_eq!(
+                detect(&file("manifest", yaml)),
+                Form::ManifestYaml,
+                "{yaml}"
+            );
+        }
+        assert_eq!(
+            detect(&file("-", "--share=ipc\n--socket=x11\n")),
+            Form::FinishArgs
+        );
         assert_eq!(detect(&file("-", "app org.x.Y {\n}\n")), Form::Policy);
     }
 

@@ -308,6 +308,9 @@ impl<'a> Lowering<'a> {
                 }
             }
             ItemKind::OtherOption { raw } => self.other_option(raw),
+            ItemKind::Unknown { raw } if item.dialect == Dialect::Policy => {
+                self.unknown_statement(raw)
+            }
             ItemKind::Unknown { raw } => self.unknown_option(raw),
             ItemKind::NetworkRule { .. }
             | ItemKind::Limit { .. }
@@ -346,7 +349,11 @@ impl<'a> Lowering<'a> {
             let diag = match warning {
                 FsWarning::UnknownSuffix(s) => Diagnostic::warning(
                     Code::FilesystemSuffix,
-                    format!("unexpected filesystem suffix `{s}`, ignored"),
+                    if parsed.mode == FsMode::Rw {
+                        format!("unexpected filesystem suffix `{s}`: the grant stays read-write")
+                    } else {
+                        format!("unexpected filesystem suffix `{s}`, ignored")
+                    },
                 )
                 .with_label(value.span, "unknown suffix")
                 .with_help(suggest::help(s, &["ro", "rw", "create"])),
@@ -523,6 +530,31 @@ impl<'a> Lowering<'a> {
             ),
             _ => {}
         }
+    }
+
+    /// A statement word the policy language does not know (a typo, or a newer word).
+    fn unknown_statement(&mut self, raw: &Spanned<String>) {
+        let text = &raw.value;
+        let word = text.split_whitespace().next().unwrap_or_default();
+        let keywords = portcullis_syntax::lexical::STATEMENT_KEYWORDS
+            .iter()
+            .copied()
+            .filter(|k| !matches!(*k, "app" | "runtime" | "fragment" | "unknown"));
+        let help = if word.starts_with("--") {
+            "finish-args options are written as statements: `--share=network` is \
+             `share network`"
+                .to_string()
+        } else {
+            match suggest::closest(word, keywords) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => "see grammar/README.md for the statements".to_string(),
+            }
+        };
+        self.push(
+            Diagnostic::error(Code::UnknownOption, format!("unknown statement `{word}`"))
+                .with_label(raw.span, "not a policy-language statement")
+                .with_help(help),
+        );
     }
 
     fn unknown_option(&mut self, raw: &Spanned<String>) {

@@ -1,5 +1,10 @@
 //! `portcullis export INPUT --to finish-args|metadata [-o FILE]`: a policy back in one of
 //! Flatpak's forms. finish-args are printed as a JSON array of strings, one per line.
+//!
+//! What the target form cannot say (deny masks, `network` and `limits` rules, single
+//! device nodes, D-Bus call/broadcast rules, `see` rules on the command line) is left out
+//! with a warning on stderr naming each rule and whether the export grants more or less
+//! than the policy; the exit status stays 0, since the export itself succeeded.
 
 use std::process::ExitCode;
 
