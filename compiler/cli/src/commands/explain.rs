@@ -1,8 +1,9 @@
 //! `portcullis explain INPUT|BLOB [--json]`: the checked IR in readable form, every item with
 //! the `file:line:col` of the statement that decided it, and a note where Flatpak's run
 //! time reads it differently from how it looks (x11 under fallback-x11, persist with home
-//! access, name rules under a full bus socket, …). A compiled blob (recognised by its
-//! magic) is explained by [`super::compile::explain_blob`].
+//! access, name rules under a full bus socket, …). A compiled blob (a `*.blob` name, or
+//! content that starts like the blob magic; see [`super::compile`]) is explained by
+//! [`super::compile::explain_blob`], and a malformed one is refused with exit 2.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
