@@ -8,6 +8,9 @@
 //! `--app` the tree mounted at `/app` (`${APP}`; without it operations that use `${APP}`
 //! are skipped), `--extensions` the directory of extension trees. The `--` before the
 //! command is required, so a command can never be taken for an option.
+//!
+//! `--help` (`-h`) and `--version` (`-V`), given before the blob, ask for the usage or the
+//! version instead of a launch.
 
 /// What the executor was asked to do.
 #[derive(Debug, PartialEq, Eq)]
@@ -24,12 +27,43 @@ pub struct Args {
     pub command: Vec<String>,
 }
 
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Launch a command in the sandbox.
+    Run(Args),
+    /// Print the usage and the options (`--help`).
+    Help,
+    /// Print the version (`--version`).
+    Version,
+}
+
 /// The usage line printed on errors.
 pub const USAGE: &str =
     "usage: portcullis-exec [--runtime DIR] [--app DIR] [--extensions DIR] BLOB -- CMD [ARG...]";
 
+/// The text of `--help`: the usage line, the options and the exit statuses.
+pub const HELP: &str = "\
+Applies a compiled portcullis policy blob and runs CMD inside the sandbox.
+
+options:
+  --runtime DIR     the tree mounted at /usr (default: the host's /usr)
+  --app DIR         the tree mounted at /app (without it, /app operations are skipped)
+  --extensions DIR  the directory of extension trees
+  -h, --help        print this help and exit
+  -V, --version     print the version and exit
+
+exit status: the command's own; 125 when the sandbox could not be set up or the
+command line is wrong; 126 when CMD could not be executed; 127 when it was not found.
+";
+
+/// The text of `--version`.
+pub fn version() -> String {
+    format!("portcullis-exec {}", env!("CARGO_PKG_VERSION"))
+}
+
 /// Parses the arguments after the program name.
-pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
     let mut runtime = None;
     let mut app = None;
     let mut extensions = None;
@@ -40,6 +74,8 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--app" => &mut app,
             "--extensions" => &mut extensions,
             "--" => break,
+            "--help" | "-h" if blob.is_none() => return Ok(Request::Help),
+            "--version" | "-V" if blob.is_none() => return Ok(Request::Version),
             _ if arg.starts_with('-') && blob.is_none() => {
                 return Err(format!("unknown option `{arg}`"));
             }
@@ -59,13 +95,13 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     if command.is_empty() {
         return Err("no command given after `--`".to_string());
     }
-    Ok(Args {
+    Ok(Request::Run(Args {
         blob,
         runtime,
         app,
         extensions,
         command,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -73,7 +109,30 @@ mod tests {
     use super::*;
 
     fn parse_words(words: &[&str]) -> Result<Args, String> {
+        match parse(words.iter().map(|w| w.to_string()))? {
+            Request::Run(args) => Ok(args),
+            other => Err(format!("not a launch: {other:?}")),
+        }
+    }
+
+    fn request(words: &[&str]) -> Result<Request, String> {
         parse(words.iter().map(|w| w.to_string()))
+    }
+
+    #[test]
+    fn help_and_version_before_the_blob() {
+        assert_eq!(request(&["--help"]), Ok(Request::Help));
+        assert_eq!(request(&["-h"]), Ok(Request::Help));
+        assert_eq!(request(&["--runtime", "/rt", "--help"]), Ok(Request::Help));
+        assert_eq!(request(&["--version"]), Ok(Request::Version));
+        assert_eq!(request(&["-V", "b", "--", "x"]), Ok(Request::Version));
+        // After `--` they belong to the command.
+        let args = parse_words(&["b.blob", "--", "ls", "--help"]).unwrap();
+        assert_eq!(args.command, ["ls", "--help"]);
+        // After the blob they are not options.
+        assert!(request(&["b.blob", "--help"]).is_err());
+        assert!(version().starts_with("portcullis-exec "));
+        assert!(HELP.contains("--runtime DIR"));
     }
 
     #[test]

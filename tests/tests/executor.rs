@@ -527,3 +527,21 @@ fn cli_compiles_explains_and_runs_policies_and_blobs() {
         );
     }
 }
+
+#[test]
+fn help_and_version_exit_0_and_usage_errors_125() {
+    let exec = workspace_bin("portcullis-exec");
+    for flag in ["--help", "-h"] {
+        let out = Command::new(&exec).arg(flag).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).starts_with("usage: portcullis-exec"));
+        assert!(text(&out.stdout).contains("--runtime DIR"));
+    }
+    let out = Command::new(&exec).arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("portcullis-exec "));
+    let out = Command::new(&exec).arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("unknown option `--bogus`"));
+    assert!(text(&out.stderr).contains("usage: portcullis-exec"));
+}

@@ -25,6 +25,26 @@ pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code: invalid input or usage.
 pub const EXIT_INVALID: u8 = 2;
 
+/// The code of a finding about output that could not be written (`-o FILE`, `fmt`).
+pub const WRITE_ERROR: &str = "portcullis::output::write-error";
+
+/// A finding for an output file that could not be written, with help fitting the cause.
+pub fn write_failure(path: &Path, err: &std::io::Error) -> Finding {
+    let help = match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            "the directory does not exist: create it or name another path"
+        }
+        std::io::ErrorKind::PermissionDenied => "check that the directory is writable",
+        _ => "check that the directory exists and is writable",
+    };
+    Finding::new(
+        WRITE_ERROR,
+        Severity::Error,
+        format!("cannot write `{}`: {err}", path.display()),
+    )
+    .with_help(help)
+}
+
 /// The display name of a path argument (`<stdin>` for `-`).
 pub fn display_name(path: &Path) -> String {
     if path == Path::new("-") {
@@ -69,9 +89,31 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Finding> {
 }
 
 /// Reads a path as a source file: UTF-8 text, no NUL bytes outside a keyfile's reach.
+/// A compiled blob is recognised by its magic and pointed to `explain` and `verify`.
 pub fn read_source(path: &Path) -> Result<SourceFile, Finding> {
     let bytes = read_bytes(path)?;
     let name = display_name(path);
+    if portcullis_blob::looks_like_blob(&bytes) {
+        let (what, help) = if path == Path::new("-") {
+            (
+                "standard input holds".to_string(),
+                "save it to a file, then use `portcullis explain FILE` or `portcullis verify FILE`"
+                    .to_string(),
+            )
+        } else {
+            (
+                format!("`{name}` is"),
+                format!("read it with `portcullis explain {name}`, check it with `portcullis verify {name}`"),
+            )
+        };
+        return Err(Finding::new(
+            Code::BinaryInput.to_string(),
+            Severity::Error,
+            format!("{what} a compiled policy blob, not a policy, manifest or keyfile"),
+        )
+        .with_help(help)
+        .with_file(name));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(err) => {
@@ -87,21 +129,33 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Finding> {
     }
 }
 
-/// Compiler options for the CLI: stock fragments from `$PORTCULLIS_POLICIES`, `./policies`,
-/// or the repository's `policies/` this binary was built from.
+/// Compiler options for the CLI. An include is looked up next to the including file, then
+/// in the first of these directories that exists: `$PORTCULLIS_POLICIES` when set, the
+/// installed `../share/portcullis/policies` beside this binary's directory, `policies/` in
+/// the working directory, and last the repository's `policies/` this binary was built from.
 pub fn options() -> Options {
-    let candidates = [
-        std::env::var_os("PORTCULLIS_POLICIES").map(PathBuf::from),
-        Some(PathBuf::from("policies")),
-        Some(PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../policies"
-        ))),
-    ];
     Options {
-        policies_dir: candidates.into_iter().flatten().find(|p| p.is_dir()),
+        policies_dir: policies_dirs().into_iter().next(),
         form: None,
     }
+}
+
+/// The policies directories that exist, in order of preference (see [`options`]).
+fn policies_dirs() -> Vec<PathBuf> {
+    let from_env = std::env::var_os("PORTCULLIS_POLICIES")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let installed = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()
+            .map(|bin| bin.join("../share/portcullis/policies"))
+    });
+    let built = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies"));
+    let here = Some(PathBuf::from("policies"));
+    [from_env, installed, here, Some(built)]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.is_dir())
+        .collect()
 }
 
 /// One loaded input: its text and what compiling it gave.
@@ -183,13 +237,7 @@ pub fn emit(output: Option<&Path>, bytes: &[u8]) -> ExitCode {
         Some(path) if path != Path::new("-") => match write_atomic(path, bytes) {
             Ok(()) => ExitCode::from(EXIT_OK),
             Err(err) => {
-                let finding = Finding::new(
-                    Code::ReadError.to_string(),
-                    Severity::Error,
-                    format!("cannot write `{}`: {err}", path.display()),
-                )
-                .with_help("check that the directory exists and is writable");
-                eprint_findings(&[finding]);
+                eprint_findings(&[write_failure(path, &err)]);
                 ExitCode::from(EXIT_INVALID)
             }
         },
