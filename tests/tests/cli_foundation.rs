@@ -478,34 +478,107 @@ fn flathub_lint_codes_gate_manifests_but_advise_policies() {
 }
 
 #[test]
-fn yaml_manifest_on_stdin_is_read_as_yaml() {
-    let yaml = b"---\napp-id: org.test.App\nruntime: org.freedesktop.Platform\n\
-                 runtime-version: '23.08'\nsdk: org.freedesktop.Sdk\ncommand: app\n\
-                 finish-args:\n  - --share=ipc\n  - --socket=wayland\nmodules: []\n";
-    let output = run_in(&repo_root(), &["import", "-"], Some(yaml));
-    assert_no_panic(&output);
-    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
-    let stdout = text(&output.stdout);
-    assert!(stdout.contains("socket wayland"), "{stdout}");
-    assert!(stdout.contains("org.test.App"), "{stdout}");
-}
-
-#[test]
-fn export_warns_about_dropped_restrictions_and_exits_0() {
+fn a_failed_output_write_is_a_write_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = repo_root().join("policies/flatpak-default.policy");
+    let target = dir.path().join("no/such/dir/x.blob");
     let output = run_in(
-        &repo_root(),
+        dir.path(),
         &[
-            "export",
-            "policies/examples/home-minus-secrets.policy",
-            "--to",
-            "finish-args",
+            "compile",
+            policy.to_str().unwrap(),
+            "-o",
+            target.to_str().unwrap(),
         ],
         None,
     );
     assert_no_panic(&output);
-    assert_eq!(code(&output), 0);
-    let stderr = text(&output.stderr);
-    assert!(stderr.contains("not-expressible"), "{stderr}");
-    assert!(stderr.contains("~/.ssh"), "{stderr}");
-    assert!(stderr.contains("grants more"), "{stderr}");
+    assert_eq!(code(&output), 2);
+    let all = text(&output.stdout) + &text(&output.stderr);
+    assert!(all.contains("write-error"), "{all}");
+    assert!(all.contains("cannot write"), "{all}");
+    assert!(!all.contains("read-error"), "{all}");
+}
+
+#[test]
+fn a_compiled_blob_given_as_source_points_to_explain_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = repo_root().join("policies/flatpak-default.policy");
+    let policy = policy.to_str().unwrap();
+    let output = run_in(dir.path(), &["compile", policy, "-o", "x.blob"], None);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    for args in [
+        &["audit", "x.blob"][..],
+        &["diff", policy, "x.blob"],
+        &["export", "x.blob", "--to", "finish-args"],
+        &["check", "x.blob"],
+    ] {
+        let output = run_in(dir.path(), args, None);
+        assert_no_panic(&output);
+        assert_eq!(code(&output), 2, "{args:?}");
+        let all = text(&output.stdout) + &text(&output.stderr);
+        assert!(all.contains("compiled policy blob"), "{args:?}: {all}");
+        assert!(all.contains("portcullis explain x.blob"), "{args:?}: {all}");
+        assert!(all.contains("portcullis verify x.blob"), "{args:?}: {all}");
+        assert!(!all.contains("not UTF-8"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn includes_fall_back_to_env_then_installed_share_then_build_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // An installed layout: <prefix>/bin/portcullis and <prefix>/share/portcullis/policies.
+    std::fs::create_dir_all(root.join("prefix/bin")).unwrap();
+    let installed = root.join("prefix/bin/portcullis");
+    std::fs::copy(binary(), &installed).unwrap();
+    let fragment = |dir: &Path, statement: &str| {
+        std::fs::create_dir_all(dir.join("fragments")).unwrap();
+        std::fs::write(
+            dir.join("fragments/only-here.policy"),
+            format!("fragment {{\n    {statement}\n}}\n"),
+        )
+        .unwrap();
+    };
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::write(
+        root.join("app/a.policy"),
+        "app org.example.A {\n    include \"fragments/only-here.policy\"\n}\n",
+    )
+    .unwrap();
+    let export = |env: Option<&Path>| {
+        let mut command = Command::new(&installed);
+        command
+            .args(["export", "app/a.policy", "--to", "finish-args"])
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .env_remove("PORTCULLIS_POLICIES");
+        if let Some(env) = env {
+            command.env("PORTCULLIS_POLICIES", env);
+        }
+        command.output().expect("portcullis runs")
+    };
+    // Nowhere to be found: not in the build tree either.
+    let output = export(None);
+    assert_eq!(code(&output), 2, "{}", text(&output.stdout));
+    // The installed share directory.
+    fragment(
+        &root.join("prefix/share/portcullis/policies"),
+        "share network",
+    );
+    let output = export(None);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("--share=network"));
+    // `$PORTCULLIS_POLICIES` comes before the installed directory.
+    fragment(&root.join("env"), "socket wayland");
+    let output = export(Some(&root.join("env")));
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("--socket=wayland"));
+    assert!(!text(&output.stdout).contains("--share=network"));
+    // The including file's directory comes first.
+    fragment(&root.join("app"), "socket pulseaudio");
+    let output = export(Some(&root.join("env")));
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("--socket=pulseaudio"));
+    assert!(!text(&output.stdout).contains("--socket=wayland"));
 }
