@@ -478,6 +478,39 @@ fn flathub_lint_codes_gate_manifests_but_advise_policies() {
 }
 
 #[test]
+fn yaml_manifest_on_stdin_is_read_as_yaml() {
+    let yaml = b"---\napp-id: org.test.App\nruntime: org.freedesktop.Platform\n\
+                 runtime-version: '23.08'\nsdk: org.freedesktop.Sdk\ncommand: app\n\
+                 finish-args:\n  - --share=ipc\n  - --socket=wayland\nmodules: []\n";
+    let output = run_in(&repo_root(), &["import", "-"], Some(yaml));
+    assert_no_panic(&output);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("socket wayland"), "{stdout}");
+    assert!(stdout.contains("org.test.App"), "{stdout}");
+}
+
+#[test]
+fn export_warns_about_dropped_restrictions_and_exits_0() {
+    let output = run_in(
+        &repo_root(),
+        &[
+            "export",
+            "policies/examples/home-minus-secrets.policy",
+            "--to",
+            "finish-args",
+        ],
+        None,
+    );
+    assert_no_panic(&output);
+    assert_eq!(code(&output), 0);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("not-expressible"), "{stderr}");
+    assert!(stderr.contains("~/.ssh"), "{stderr}");
+    assert!(stderr.contains("grants more"), "{stderr}");
+}
+
+#[test]
 fn a_failed_output_write_is_a_write_error() {
     let dir = tempfile::tempdir().unwrap();
     let policy = repo_root().join("policies/flatpak-default.policy");
