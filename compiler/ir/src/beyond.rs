@@ -44,6 +44,30 @@ pub struct PortRange {
     pub last: u16,
 }
 
+impl std::fmt::Display for PortRange {
+    /// `443`, or `8000-8080` for a range.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}", self.first)
+        } else {
+            write!(f, "{}-{}", self.first, self.last)
+        }
+    }
+}
+
+/// A list of port ranges joined by `separator`, or `none` when it is empty (how the
+/// policy language, `explain`, `audit` and `diff` write a port rule).
+pub fn describe_ports(ranges: &[PortRange], separator: &str) -> String {
+    if ranges.is_empty() {
+        return "none".to_string();
+    }
+    ranges
+        .iter()
+        .map(PortRange::to_string)
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 /// TCP port allowlists (Landlock ABI 4+). Only meaningful with `share=network`; without it
 /// the network namespace is private anyway.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -169,4 +193,24 @@ pub struct Beyond {
     pub bus_rules: Vec<BusRule>,
     /// How hard each layer must hold.
     pub requirements: Requirements,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_written_as_single_ports_ranges_or_none() {
+        let single = PortRange {
+            first: 443,
+            last: 443,
+        };
+        let range = PortRange {
+            first: 8000,
+            last: 8080,
+        };
+        assert_eq!(describe_ports(&[single, range], ", "), "443, 8000-8080");
+        assert_eq!(describe_ports(&[single, range], ","), "443,8000-8080");
+        assert_eq!(describe_ports(&[], ","), "none");
+    }
 }

@@ -48,21 +48,7 @@ pub(crate) fn beyond_dropped(policy: &Policy, target: &str) -> Vec<Diagnostic> {
     }
     if let Some(net) = &beyond.network {
         for (direction, ranges) in [("connect", &net.connect), ("bind", &net.bind)] {
-            let ports: Vec<String> = ranges
-                .iter()
-                .map(|r| {
-                    if r.first == r.last {
-                        r.first.to_string()
-                    } else {
-                        format!("{}-{}", r.first, r.last)
-                    }
-                })
-                .collect();
-            let ports = if ports.is_empty() {
-                "none".to_string()
-            } else {
-                ports.join(", ")
-            };
+            let ports = portcullis_ir::beyond::describe_ports(ranges, ", ");
             warn(format!("the network rule `{direction} tcp {ports}`"), MORE);
         }
     }

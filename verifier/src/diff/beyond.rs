@@ -9,19 +9,7 @@ use super::context::change;
 use super::{Change, Class};
 
 fn ports(list: &[PortRange]) -> String {
-    if list.is_empty() {
-        return "none".into();
-    }
-    list.iter()
-        .map(|r| {
-            if r.first == r.last {
-                r.first.to_string()
-            } else {
-                format!("{}-{}", r.first, r.last)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+    portcullis_ir::beyond::describe_ports(list, ",")
 }
 
 /// Whether every port of `inner` is in `outer`.

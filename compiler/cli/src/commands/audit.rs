@@ -499,22 +499,8 @@ pub fn permissions(policy: &Policy) -> Vec<(&'static str, Vec<String>)> {
     let b = &policy.beyond;
     let mut beyond = Vec::new();
     if let Some(n) = &b.network {
-        let ports = |l: &[portcullis_ir::beyond::PortRange]| {
-            if l.is_empty() {
-                "none".to_string()
-            } else {
-                l.iter()
-                    .map(|r| {
-                        if r.first == r.last {
-                            r.first.to_string()
-                        } else {
-                            format!("{}-{}", r.first, r.last)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            }
-        };
+        let ports =
+            |l: &[portcullis_ir::beyond::PortRange]| portcullis_ir::beyond::describe_ports(l, ",");
         beyond.push(format!("network connect tcp {}", ports(&n.connect)));
         beyond.push(format!("network bind tcp {}", ports(&n.bind)));
     }

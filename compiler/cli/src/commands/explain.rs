@@ -337,21 +337,7 @@ fn beyond(policy: &Policy, origins: &mut Origins<'_>, out: &mut Vec<Entry>) {
     };
     if let Some(net) = &b.network {
         for (dir, ranges) in [("connect", &net.connect), ("bind", &net.bind)] {
-            let ports: Vec<String> = ranges
-                .iter()
-                .map(|r| {
-                    if r.first == r.last {
-                        r.first.to_string()
-                    } else {
-                        format!("{}-{}", r.first, r.last)
-                    }
-                })
-                .collect();
-            let value = if ports.is_empty() {
-                "none".to_string()
-            } else {
-                ports.join(", ")
-            };
+            let value = portcullis_ir::beyond::describe_ports(ranges, ", ");
             push("network", format!("tcp {dir}"), value, net.origin);
         }
     }
