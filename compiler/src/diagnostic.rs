@@ -26,6 +26,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// miette's level for this severity (info is rendered as advice).
+    pub fn to_miette(self) -> miette::Severity {
+        match self {
+            Severity::Info => miette::Severity::Advice,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Error => miette::Severity::Error,
+        }
+    }
+
     /// The lower-case word (`error`, `warning`, `info`).
     pub fn name(self) -> &'static str {
         match self {
@@ -151,11 +160,7 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.severity {
-            Severity::Info => miette::Severity::Advice,
-            Severity::Warning => miette::Severity::Warning,
-            Severity::Error => miette::Severity::Error,
-        })
+        Some(self.severity.to_miette())
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
