@@ -29,8 +29,10 @@ use std::process::{Command, Stdio};
 
 use portcullis_blob::dbus::{BusAccess, BusKind, DbusSection};
 use portcullis_blob::mounts::{BindFlags, MountOp, PathExpr};
+use portcullis_blob::SockFilter;
 
 use crate::failure::Failure;
+use crate::sys::{confine, secure};
 
 mod a11y;
 
@@ -202,6 +204,7 @@ pub fn start(
     host_env: &BTreeMap<String, String>,
     runtime_dir: Option<&str>,
     uid: u32,
+    filter: &[SockFilter],
 ) -> Result<Buses, Failure> {
     let mut buses = Buses::default();
     let mut proxy_argv: Vec<String> = Vec::new();
@@ -273,7 +276,7 @@ pub fn start(
         }
     }
     if !proxy_argv.is_empty() {
-        buses.proxy = Some(spawn(&proxy_argv)?);
+        buses.proxy = Some(spawn(&proxy_argv, filter)?);
     }
     Ok(buses)
 }
@@ -281,10 +284,18 @@ pub fn start(
 /// Runs `xdg-dbus-proxy --fd=1 ARGV…` with the sync pipe as its stdout and waits for its
 /// ready byte. `$PORTCULLIS_DBUS_PROXY` names another binary (Flatpak's
 /// `FLATPAK_DBUSPROXY`).
-fn spawn(argv: &[String]) -> Result<Running, Failure> {
+///
+/// The proxy parses every message the app sends, so it is the app's first target on the
+/// host: it runs in a session of its own (no controlling terminal), with `no_new_privs`
+/// and under the app's own seccomp filter (`filter`), never less confined than the app.
+/// (It still sees the host's filesystem as the caller; a mount namespace of its own is
+/// the portal-identity work, see ARCHITECTURE.md.)
+fn spawn(argv: &[String], filter: &[SockFilter]) -> Result<Running, Failure> {
     let program =
         std::env::var("PORTCULLIS_DBUS_PROXY").unwrap_or_else(|_| "xdg-dbus-proxy".to_string());
-    let mut child = Command::new(&program)
+    let mut command = Command::new(&program);
+    confine::confine_helper(&mut command, secure::kernel_program(filter));
+    let mut child = command
         .arg("--fd=1")
         .args(argv)
         .stdin(Stdio::null())
@@ -341,7 +352,7 @@ mod tests {
             }],
         };
         let env = BTreeMap::new();
-        let buses = start(&section, &env, Some("/run/user/1"), 1).unwrap();
+        let buses = start(&section, &env, Some("/run/user/1"), 1, &[]).unwrap();
         assert!(buses.proxy.is_none());
         assert!(buses.mounts.is_empty());
         assert_eq!(buses.notes.len(), 1);

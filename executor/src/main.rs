@@ -13,6 +13,7 @@
 mod args;
 mod dbus_proxy;
 mod failure;
+mod init;
 mod landlock;
 mod launch;
 mod limits;

@@ -3,7 +3,11 @@
 //!
 //! Processes: the caller's process sets up the namespaces and stays outside as the
 //! waiter that forwards the exit status; its child is pid 1 of the new pid namespace,
-//! builds the root, drops every privilege, and forks the app, which it then reaps.
+//! builds the root, drops every privilege, seals itself (not dumpable, its own session,
+//! the caller's strings wiped), installs the seccomp filter and forks the app, which it
+//! then reaps (answering the app's `listen` calls when the policy has port rules, see
+//! [`crate::init`]). No process of the executor that the app can reach is less confined
+//! than the app.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +17,14 @@ use portcullis_blob::{Blob, Namespaces, SockFilter};
 
 use crate::args::Args;
 use crate::failure::{self, Context, Failure};
+use std::os::fd::{AsFd, OwnedFd};
+
+use portcullis_blob::landlock::Requirement;
+
+use crate::init::{self, Init};
+use crate::sys::notify;
 use crate::sys::process::{self, Forked};
-use crate::sys::{fs, secure};
+use crate::sys::{confine, fs, secure};
 use crate::{dbus_proxy, landlock, launch, limits, root};
 
 /// The whole launch. Returns the exit status to report (the app's, as forwarded by the
@@ -38,12 +48,15 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
     apply_limits(&blob)?;
     drop_capabilities()?;
     close_stray_fds()?;
-    if let Some(status) = fork_app_and_reap()? {
-        return Ok(status);
-    }
+    seal_pid1()?;
+    install_seccomp(&blob.seccomp)?;
+    let channel = match fork_app(&blob)? {
+        Side::Pid1(init) => return init.run(),
+        Side::App(channel) => channel,
+    };
     new_session()?;
     set_environment(&host.env);
-    install_seccomp(&blob.seccomp)?;
+    supervise_listen(&blob, channel)?;
     Err(exec(&args.command))
 }
 
@@ -114,6 +127,7 @@ fn start_bus_proxies(blob: &Blob, host: &mut HostView) -> Result<dbus_proxy::Bus
         &host.launch.env,
         runtime_dir.as_deref(),
         host.launch.uid,
+        &blob.seccomp,
     )?;
     buses.apply(&mut host.plan, &mut host.env);
     for note in &buses.notes {
@@ -157,6 +171,9 @@ fn other_namespaces(ns: Namespaces) -> Result<(), Failure> {
 fn split_off_pid1() -> Result<Option<i32>, Failure> {
     match process::fork().step("pid 1")? {
         Forked::Parent(child) => {
+            // The waiter outside holds the caller's environment; nothing in the sandbox
+            // can see it (another pid namespace), and it is not dumpable either.
+            confine::not_dumpable().step("pid 1")?;
             process::release_memory();
             let ended = process::wait(child).step("wait")?;
             Ok(Some(ended.map(|(_, e)| e.code()).unwrap_or(failure::SETUP)))
@@ -218,21 +235,70 @@ fn close_stray_fds() -> Result<(), Failure> {
     process::close_from(3).step("close fds")
 }
 
-/// pid 1 forks the app and reaps every process of the namespace until the app ends,
-/// then ends with the app's status (which ends the namespace). While it waits it holds
-/// as little memory as it can.
-fn fork_app_and_reap() -> Result<Option<i32>, Failure> {
-    match process::fork().step("fork app")? {
-        Forked::Child => Ok(None),
+/// Pid 1 is sealed before anything the app controls can reach it (the app shares its
+/// pid namespace, its uid and its mounts):
+/// - its initial environment and arguments are wiped from memory, so `/proc/1/environ`
+///   and `/proc/1/cmdline` show none of the caller's variables or paths (the copy the
+///   launch needs is already on the heap);
+/// - it is not dumpable, so `/proc/1/mem`, `ptrace`, `process_vm_writev`, `/proc/1/fd`
+///   and `pidfd_getfd` on it need `CAP_SYS_PTRACE` over the host's user namespace, which
+///   nothing in the sandbox has (this is what stops the app writing code into pid 1);
+/// - it leaves the caller's session, so it has no controlling terminal to push input into
+///   (TIOCSTI) even if it were taken over.
+fn seal_pid1() -> Result<(), Failure> {
+    const STEP: &str = "seal pid 1";
+    confine::wipe_initial_strings("portcullis-init").step(STEP)?;
+    confine::not_dumpable().step(STEP)?;
+    process::setsid().step(STEP)
+}
+
+/// Which process this is after [`fork_app`].
+enum Side {
+    /// Pid 1, which reaps (and answers `listen` when the policy has port rules).
+    Pid1(Init),
+    /// The app's process, with its end of the channel that carries the `listen`
+    /// listener to pid 1 (when the policy has port rules).
+    App(Option<OwnedFd>),
+}
+
+/// Pid 1 forks the app and then only reaps (and answers `listen`) until the app ends,
+/// ending with its status (which ends the namespace). `SIGCHLD` is blocked before the
+/// fork so that no child's end can be missed; the app gets the old mask back. Both run
+/// under the seccomp filter installed just before.
+fn fork_app(blob: &Blob) -> Result<Side, Failure> {
+    const STEP: &str = "fork app";
+    let mask = confine::block_sigchld().step(STEP)?;
+    let pair = if blob.landlock.net.is_some() {
+        Some(confine::socket_pair().step(STEP)?)
+    } else {
+        None
+    };
+    match process::fork().step(STEP)? {
+        Forked::Child => {
+            confine::set_signal_mask(&mask).step(STEP)?;
+            Ok(Side::App(pair.map(|(pid1_end, app_end)| {
+                drop(pid1_end);
+                app_end
+            })))
+        }
         Forked::Parent(app) => {
-            process::release_memory();
-            loop {
-                match process::wait(-1).step("reap")? {
-                    Some((pid, ended)) if pid == app => return Ok(Some(ended.code())),
-                    Some(_) => continue,
-                    None => return Ok(Some(failure::SETUP)),
+            let listener = match pair {
+                Some((pid1_end, app_end)) => {
+                    drop(app_end);
+                    // `None` when the app's process ended before sending it (a failed
+                    // setup step): there is nothing to answer then.
+                    confine::recv_fd(pid1_end.as_fd()).step("listen supervision")?
                 }
-            }
+                None => None,
+            };
+            let signals = confine::sigchld_fd().step("reap")?;
+            process::release_memory();
+            Ok(Side::Pid1(Init {
+                app,
+                signals,
+                listener,
+                arch: blob.arch,
+            }))
         }
     }
 }
@@ -243,23 +309,44 @@ fn new_session() -> Result<(), Failure> {
     process::setsid().step("new session")
 }
 
-/// The environment computed on the host, exactly.
+/// The environment computed on the host, exactly: libc's environment is emptied first
+/// (its old entries pointed into the wiped area) and rebuilt from the computed one.
 fn set_environment(env: &BTreeMap<String, String>) {
-    for (name, _) in std::env::vars_os() {
-        std::env::remove_var(name);
-    }
+    confine::clear_environment();
     for (name, value) in env {
         std::env::set_var(name, value);
     }
 }
 
-/// Seccomp last, right before exec: nothing of the executor's own setup runs under the
-/// filter, and the app runs under it from its first instruction.
+/// Seccomp last: installed in pid 1 after every setup step, right before it forks the
+/// app, so that pid 1 and the app run under the same filter (pid 1 is as confined as the
+/// app, as bubblewrap's is) and the app's process only starts a session, sets its
+/// environment (and the `listen` filter) and execs under it.
 fn install_seccomp(program: &[SockFilter]) -> Result<(), Failure> {
     if program.is_empty() {
         return Ok(());
     }
     secure::install_seccomp(program).step("seccomp")
+}
+
+/// With TCP port rules, the app's `listen` calls go to pid 1 ([`crate::init`]): the last
+/// filter, installed right before exec with a notification listener that is handed to
+/// pid 1 over the channel. Without it, `listen` on an unbound socket would bind a port
+/// that no bind rule allowed. A kernel without user notification fails the launch when
+/// the port rules are required, and is reported otherwise.
+fn supervise_listen(blob: &Blob, channel: Option<OwnedFd>) -> Result<(), Failure> {
+    const STEP: &str = "listen supervision";
+    let (Some(channel), Some(net)) = (channel, &blob.landlock.net) else {
+        return Ok(());
+    };
+    match notify::install_with_listener(&init::listen_program(blob.arch)) {
+        Ok(listener) => confine::send_fd(channel.as_fd(), listener.as_fd()).step(STEP),
+        Err(e) if net.level == Requirement::Required => Err(Failure::setup(STEP, e)),
+        Err(e) => {
+            eprintln!("portcullis-exec: note: `listen` is not supervised ({e}): a listening socket that was never bound gets a port the bind rules did not allow");
+            Ok(())
+        }
+    }
 }
 
 /// Exec the command; only a failure returns (127 not found, 126 anything else).

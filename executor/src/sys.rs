@@ -2,8 +2,10 @@
 //! The rest of the executor stays safe code.
 #![allow(unsafe_code)]
 
+pub mod confine;
 pub mod fs;
 pub mod mount;
+pub mod notify;
 pub mod process;
 pub mod secure;
 

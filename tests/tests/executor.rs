@@ -127,6 +127,11 @@ impl Stage {
 
     /// Runs the executor as `who` with `args` (options, blob, `--`, command).
     pub fn run(&self, who: As, args: &[&str]) -> Output {
+        self.run_with_env(who, &[], args)
+    }
+
+    /// Like [`Stage::run`], with `extra` variables in the caller's environment.
+    pub fn run_with_env(&self, who: As, extra: &[(&str, &str)], args: &[&str]) -> Output {
         let mut command = match who {
             As::Caller => Command::new(&self.exec),
             As::Nobody => {
@@ -155,6 +160,7 @@ impl Stage {
                 "XDG_RUNTIME_DIR",
                 self.dir.path().join(self.user_dir(who)).join("run"),
             )
+            .envs(extra.iter().copied())
             .stdin(Stdio::null())
             .output()
             .expect("spawn portcullis-exec")

@@ -4,8 +4,9 @@
 //!   corpus, Flatpak's conformance cases, and the foundation subcommands end to end;
 //! * `seccomp`, `mounts`, `dbus`, `defense`: each backend against its oracle, its snapshots,
 //!   its verifier, and the real kernel, bwrap, xdg-dbus-proxy or apparmor_parser;
-//! * `executor`, `escape`: `portcullis-exec` for real, and the escape battery run as root
-//!   and as an unprivileged user;
+//! * `executor`, `escape`, `pid1`: `portcullis-exec` for real, the escape battery run as
+//!   root and as an unprivileged user, and the attacks on the executor's own processes
+//!   (pid 1, `listen` supervision, the D-Bus proxy);
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs.
 //!
@@ -21,6 +22,7 @@ mod defense;
 mod escape;
 mod executor;
 mod mounts;
+mod pid1;
 mod seccomp;
 mod syntax;
 mod verify;

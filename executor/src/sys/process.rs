@@ -59,10 +59,23 @@ impl Ended {
 
 /// Waits for `pid` (`-1`: any child); `None` when there is no child left.
 pub fn wait(pid: libc::pid_t) -> io::Result<Option<(libc::pid_t, Ended)>> {
+    wait_with(pid, 0)
+}
+
+/// Reaps one child that has ended, without blocking; `None` when none has (or there is
+/// no child left).
+pub fn wait_nohang() -> io::Result<Option<(libc::pid_t, Ended)>> {
+    wait_with(-1, libc::WNOHANG)
+}
+
+fn wait_with(pid: libc::pid_t, options: i32) -> io::Result<Option<(libc::pid_t, Ended)>> {
     loop {
         let mut status = 0;
         // SAFETY: `status` is a writable int for the duration of the call.
-        let got = unsafe { libc::waitpid(pid, &mut status, 0) };
+        let got = unsafe { libc::waitpid(pid, &mut status, options) };
+        if got == 0 {
+            return Ok(None);
+        }
         if got < 0 {
             let err = io::Error::last_os_error();
             match err.raw_os_error() {

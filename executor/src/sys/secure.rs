@@ -81,9 +81,9 @@ pub fn drop_capabilities() -> io::Result<()> {
     Ok(())
 }
 
-/// Installs `program` as this thread's seccomp filter (`no_new_privs` must be set).
-pub fn install_seccomp(program: &[SockFilter]) -> io::Result<()> {
-    let insns: Vec<libc::sock_filter> = program
+/// The blob's program as the kernel's `struct sock_filter` records.
+pub fn kernel_program(program: &[SockFilter]) -> Vec<libc::sock_filter> {
+    program
         .iter()
         .map(|i| libc::sock_filter {
             code: i.code,
@@ -91,7 +91,12 @@ pub fn install_seccomp(program: &[SockFilter]) -> io::Result<()> {
             jf: i.jf,
             k: i.k,
         })
-        .collect();
+        .collect()
+}
+
+/// Installs `program` as this thread's seccomp filter (`no_new_privs` must be set).
+pub fn install_seccomp(program: &[SockFilter]) -> io::Result<()> {
+    let insns = kernel_program(program);
     let prog = libc::sock_fprog {
         len: insns.len() as libc::c_ushort,
         filter: insns.as_ptr() as *mut libc::sock_filter,
