@@ -375,3 +375,61 @@ fn system_talk_name_goes_through_a_system_bus_proxy() {
         );
     }
 }
+
+/// The proxy parses what the app sends, so it must not be a softer target than the app:
+/// while the app runs, the proxy has a seccomp filter, `no_new_privs`, and a session of
+/// its own without a controlling terminal (issue 15: every process the app can reach).
+#[test]
+fn the_proxy_is_as_confined_as_the_app() {
+    let Some(exe) = ready() else { return };
+    let bus = bus_with_services(&[]);
+    let address = bus.address();
+    let policy = from_flatpak_args(APP, "");
+    let launch = {
+        let (exe, address) = (exe.clone(), address.clone());
+        std::thread::spawn(move || run_in_sandbox(&exe, &policy, Some(&address), "sleep 3"))
+    };
+    let find = || -> Option<std::path::PathBuf> {
+        std::fs::read_dir("/proc")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .find_map(|e| {
+                let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                (cmdline.starts_with("xdg-dbus-proxy") && cmdline.contains(&address))
+                    .then(|| e.path())
+            })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut proc_dir = find();
+    while proc_dir.is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        proc_dir = find();
+    }
+    let proc_dir = proc_dir.expect("the proxy runs while the app runs");
+    let status = std::fs::read_to_string(proc_dir.join("status")).expect("status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(field("Seccomp:"), "2", "{status}");
+    assert_eq!(field("NoNewPrivs:"), "1", "{status}");
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).expect("stat");
+    let rest: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let pid = proc_dir.file_name().unwrap().to_string_lossy().to_string();
+    // Fields 6 (session) and 7 (tty_nr), at index N - 3 after the command name.
+    assert_eq!(rest[3], pid, "the proxy leads its own session: {stat}");
+    assert_eq!(
+        rest[4], "0",
+        "the proxy has no controlling terminal: {stat}"
+    );
+    let output = launch.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
