@@ -1,8 +1,11 @@
 //! The command line, parsed by hand:
 //!
 //! ```text
-//! portcullis-exec [--runtime DIR] [--app DIR] [--extensions DIR] BLOB -- CMD [ARG...]
+//! portcullis-exec [--trust PATH]... [--runtime DIR] [--app DIR] [--extensions DIR] BLOB -- CMD [ARG...]
 //! ```
+//!
+//! `--trust PATH` (repeatable) names a public-key file or a directory of `*.pub` keys: the
+//! blob must then be signed by one of them (see [`crate::trust`]).
 //!
 //! `--runtime` is the tree mounted at `/usr` (`${RUNTIME}`, default the host's `/usr`),
 //! `--app` the tree mounted at `/app` (`${APP}`; without it operations that use `${APP}`
@@ -23,6 +26,8 @@ pub struct Args {
     pub app: Option<String>,
     /// `--extensions DIR`.
     pub extensions: Option<String>,
+    /// `--trust PATH`, in order.
+    pub trust: Vec<String>,
     /// The command and its arguments.
     pub command: Vec<String>,
 }
@@ -39,8 +44,7 @@ pub enum Request {
 }
 
 /// The usage line printed on errors.
-pub const USAGE: &str =
-    "usage: portcullis-exec [--runtime DIR] [--app DIR] [--extensions DIR] BLOB -- CMD [ARG...]";
+pub const USAGE: &str = "usage: portcullis-exec [--trust PATH]... [--runtime DIR] [--app DIR] [--extensions DIR] BLOB -- CMD [ARG...]";
 
 /// The text of `--help`: the usage line, the options and the exit statuses.
 pub const HELP: &str = "\
@@ -50,6 +54,10 @@ options:
   --runtime DIR     the tree mounted at /usr (default: the host's /usr)
   --app DIR         the tree mounted at /app (without it, /app operations are skipped)
   --extensions DIR  the directory of extension trees
+  --trust PATH      a public-key file or a directory of *.pub keys: the blob must be
+                    signed by one of them (repeatable); keys in /etc/portcullis/trusted.d
+                    and in $PORTCULLIS_TRUST_DIR are trusted too, and make signatures
+                    mandatory for every launch
   -h, --help        print this help and exit
   -V, --version     print the version and exit
 
@@ -67,12 +75,18 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> 
     let mut runtime = None;
     let mut app = None;
     let mut extensions = None;
+    let mut trust = Vec::new();
     let mut blob = None;
     while let Some(arg) = args.next() {
         let slot = match arg.as_str() {
             "--runtime" => &mut runtime,
             "--app" => &mut app,
             "--extensions" => &mut extensions,
+            "--trust" if blob.is_none() => {
+                let path = args.next().ok_or("`--trust` needs a path")?;
+                trust.push(path);
+                continue;
+            }
             "--" => break,
             "--help" | "-h" if blob.is_none() => return Ok(Request::Help),
             "--version" | "-V" if blob.is_none() => return Ok(Request::Version),
@@ -100,6 +114,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> 
         runtime,
         app,
         extensions,
+        trust,
         command,
     }))
 }
@@ -142,6 +157,11 @@ mod tests {
         assert_eq!(args.runtime.as_deref(), Some("/rt"));
         assert_eq!(args.app, None);
         assert_eq!(args.command, ["sh", "-c", "--x"]);
+        let args = parse_words(&["--trust", "a.pub", "--trust", "/etc/k", "b", "--", "x"]).unwrap();
+        assert_eq!(args.trust, ["a.pub", "/etc/k"]);
+        assert!(parse_words(&["--trust"])
+            .unwrap_err()
+            .contains("needs a path"));
     }
 
     #[test]

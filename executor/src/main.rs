@@ -20,6 +20,7 @@ mod limits;
 mod root;
 mod steps;
 mod sys;
+mod trust;
 mod walk;
 
 fn main() {

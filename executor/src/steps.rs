@@ -25,12 +25,12 @@ use crate::init::{self, Init};
 use crate::sys::notify;
 use crate::sys::process::{self, Forked};
 use crate::sys::{confine, fs, secure};
-use crate::{dbus_proxy, landlock, launch, limits, root};
+use crate::{dbus_proxy, landlock, launch, limits, root, trust};
 
 /// The whole launch. Returns the exit status to report (the app's, as forwarded by the
 /// outer process; the app itself never returns from here).
 pub fn run(args: &Args) -> Result<i32, Failure> {
-    let blob = read_blob(&args.blob)?;
+    let blob = read_blob(args)?;
     let mut host = decide_on_host(args, &blob)?;
     let _buses = start_bus_proxies(&blob, &mut host)?;
     user_namespace(host.launch.uid, host.launch.gid)?;
@@ -61,10 +61,14 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
 }
 
 /// Read and check the whole blob first: a truncated, corrupted, foreign or newer blob
-/// is refused before anything at all is changed.
-fn read_blob(path: &str) -> Result<Blob, Failure> {
+/// is refused before anything at all is changed, and so is one that the trusted keys do
+/// not vouch for (checked on the very bytes that were decoded, see [`crate::trust`]).
+fn read_blob(args: &Args) -> Result<Blob, Failure> {
+    let path = args.blob.as_str();
     let bytes = std::fs::read(path).step_on("read blob", path)?;
-    Blob::decode_for_host(&bytes).step_on("read blob", path)
+    let blob = Blob::decode_for_host(&bytes).step_on("read blob", path)?;
+    trust::check(&bytes, &args.trust)?;
+    Ok(blob)
 }
 
 /// What was decided by looking at the host, before any namespace exists.

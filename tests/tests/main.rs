@@ -8,7 +8,8 @@
 //!   root and as an unprivileged user, and the attacks on the executor's own processes
 //!   (pid 1, `listen` supervision, the D-Bus proxy);
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
-//! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs.
+//! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs;
+//! * `sign`: signed blobs, keys and the trust check end to end.
 //!
 //! The end-to-end modules use the binaries from the target directory: build them first
 //! (`cargo build --workspace --bins`, as `scripts/test.sh` does).
@@ -24,5 +25,6 @@ mod executor;
 mod mounts;
 mod pid1;
 mod seccomp;
+mod sign;
 mod syntax;
 mod verify;

@@ -28,6 +28,7 @@
 //! | 6 | Landlock ([`LandlockSection`]) |
 //! | 7 | resource limits ([`LimitsSection`]) |
 //! | 8 | D-Bus ([`DbusSection`]) |
+//! | 0xFFFF | signature, optional, always last (minor 1; see [`crate::sign`]) |
 //!
 //! Decoding checks, in this order and before anything is used: length, magic, major
 //! version, architecture tag, payload length, checksum, then each section's values.
@@ -44,7 +45,7 @@ pub const MAGIC: [u8; 8] = *b"PCULBLOB";
 /// The format's major version: a decoder refuses a larger one.
 pub const MAJOR: u16 = 1;
 /// The format's minor version: larger ones only add sections.
-pub const MINOR: u16 = 0;
+pub const MINOR: u16 = 1;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 72;
 /// The kernel's limit on a classic BPF program (`BPF_MAXINSNS`).

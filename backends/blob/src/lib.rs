@@ -4,7 +4,7 @@
 //! layout and versioning rules in its module doc); [`mounts`] — the ordered mount plan and
 //! the environment operations; [`landlock`] — Landlock rules; [`limits`] — resource limits;
 //! [`dbus`] — how each D-Bus bus reaches the sandbox; [`explain`] — a readable dump of every
-//! section. The codec ([`wire`], `wire_plan`, `wire_sections`) is hand-written and small so
+//! section; [`sign`] — Ed25519 signatures and the trust check. The codec ([`wire`], `wire_plan`, `wire_sections`) is hand-written and small so
 //! that the executor needs no serialisation framework.
 
 pub mod blob;
@@ -15,6 +15,7 @@ pub mod landlock;
 pub mod limits;
 pub mod mounts;
 pub mod sha256;
+pub mod sign;
 pub mod wire;
 mod wire_plan;
 mod wire_sections;

@@ -97,6 +97,19 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Compile if needed, then launch through portcullis-exec.
     Run(RunArgs),
+    /// Write a new Ed25519 key pair for signing blobs (KEY, mode 0600, and KEY.pub).
+    Keygen(KeygenArgs),
+}
+
+/// `keygen -o KEY [--comment TEXT]`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The secret key's file (mode 0600); the public key goes to KEY.pub.
+    #[arg(short, long, required = true)]
+    pub output: PathBuf,
+    /// Free text kept with the public key (who it belongs to).
+    #[arg(long)]
+    pub comment: Option<String>,
 }
 
 /// `check INPUT... [--format] [--exceptions FILE]`.
@@ -215,6 +228,9 @@ pub struct CompileArgs {
     /// Target architecture (default: this machine's).
     #[arg(long, value_enum)]
     pub arch: Option<Arch>,
+    /// Sign the blob with this secret key (from `portcullis keygen`).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
 }
 
 /// `verify BLOB [--policy INPUT]`.
@@ -225,6 +241,10 @@ pub struct VerifyArgs {
     /// The policy it should mean (default: the policy recorded in the blob).
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// A public-key file or directory of *.pub keys that must vouch for the blob
+    /// (repeatable); without it the signature is reported, not required.
+    #[arg(long, value_name = "PATH")]
+    pub trust: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
@@ -241,6 +261,13 @@ pub struct RunArgs {
     /// The app tree mounted at /app.
     #[arg(long)]
     pub app: Option<PathBuf>,
+    /// Passed to portcullis-exec: a public-key file or directory that must vouch for the
+    /// blob (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub trust: Vec<PathBuf>,
+    /// Sign the blob compiled from a policy input with this secret key before launching.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub command: Vec<String>,

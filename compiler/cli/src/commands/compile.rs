@@ -1,5 +1,5 @@
-//! `portcullis compile INPUT -o BLOB [--arch ARCH]`: every backend's artifact in one
-//! blob, written atomically; and `explain BLOB`, the blob's sections in readable form.
+//! `portcullis compile INPUT -o BLOB [--arch ARCH] [--sign KEY]`: every backend's artifact
+//! in one blob, signed when asked, written atomically; and `explain BLOB`, the blob's sections in readable form.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -46,10 +46,19 @@ pub fn run(args: CompileArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    match compile_input(&args.input, arch) {
-        Ok(bundled) => input::emit(Some(&args.output), &bundled.blob.encode()),
-        Err(code) => code,
-    }
+    let bundled = match compile_input(&args.input, arch) {
+        Ok(bundled) => bundled,
+        Err(code) => return code,
+    };
+    let bytes = bundled.blob.encode();
+    let bytes = match &args.sign {
+        Some(key) => match super::keys::sign_blob(&bytes, key) {
+            Ok(signed) => signed,
+            Err(code) => return code,
+        },
+        None => bytes,
+    };
+    input::emit(Some(&args.output), &bytes)
 }
 
 /// `explain BLOB` (the branch `explain` takes when [`is_blob`] holds).
@@ -72,8 +81,20 @@ pub fn explain_bytes(bytes: &[u8], name: &str, json: bool) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    let signature = match super::keys::status(bytes, &[]) {
+        Ok(status) => status,
+        Err(err) => {
+            eprintln!("error: `{name}`: {err}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
     let text = if json {
         let value = serde_json::json!({
+            "signature": {
+                "key_id": signature.key_id,
+                "trusted_here": signature.vouched,
+                "summary": signature.summary,
+            },
             "format": {"major": portcullis_blob::blob::MAJOR, "minor": portcullis_blob::blob::MINOR},
             "arch": blob.arch,
             "compiler_version": blob.compiler_version,
@@ -90,7 +111,11 @@ pub fn explain_bytes(bytes: &[u8], name: &str, json: bool) -> ExitCode {
         // INVARIANT: plain data with string keys; serialising cannot fail.
         serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
     } else {
-        explain::explain(&blob)
+        format!(
+            "signature: {}\n{}",
+            signature.summary,
+            explain::explain(&blob)
+        )
     };
     input::emit(None, text.as_bytes())
 }

@@ -13,6 +13,7 @@ pub mod export;
 pub mod fmt;
 pub mod import;
 pub mod input;
+pub mod keys;
 pub mod run;
 pub mod verify;
 pub mod verify_dbus;
@@ -34,5 +35,6 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Run(args) => run::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Keygen(args) => keys::keygen(args),
     }
 }

@@ -93,7 +93,15 @@ pub fn run(args: RunArgs) -> ExitCode {
             Ok(bundled) => bundled,
             Err(code) => return code,
         };
-        temp = match TempBlob::write(&bundled.blob.encode()) {
+        let bytes = bundled.blob.encode();
+        let bytes = match &args.sign {
+            Some(key) => match super::keys::sign_blob(&bytes, key) {
+                Ok(signed) => signed,
+                Err(code) => return code,
+            },
+            None => bytes,
+        };
+        temp = match TempBlob::write(&bytes) {
             Ok(temp) => temp,
             Err(err) => {
                 eprintln!("error: cannot write the compiled blob: {err}");
@@ -103,6 +111,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         temp.0.clone()
     };
     let mut command = Command::new(&executor);
+    for path in &args.trust {
+        command.arg("--trust").arg(path);
+    }
     if let Some(runtime) = &args.runtime {
         command.arg("--runtime").arg(runtime);
     }

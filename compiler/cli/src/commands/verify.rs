@@ -1,4 +1,4 @@
-//! `portcullis verify BLOB [--policy INPUT] [--format human|json|sarif]`: translation
+//! `portcullis verify BLOB [--policy INPUT] [--trust PATH]... [--format human|json|sarif]`: translation
 //! validation of a compiled blob against the policy it should mean (the policy recorded in
 //! the blob unless `--policy` names one).
 //!
@@ -73,10 +73,11 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(policy) => policy,
         Err(code) => return code,
     };
-    let results: Vec<SectionResult> = section_checks()
+    let mut results: Vec<SectionResult> = section_checks()
         .into_iter()
         .map(|check| check(&blob, &policy))
         .collect();
+    results.push(signature(&bytes, &args.trust));
     let findings: Vec<Finding> = results.iter().flat_map(|r| r.findings.clone()).collect();
     let text = match args.format {
         ReportFormat::Human => human(&results, &name),
@@ -88,6 +89,37 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::from(EXIT_OK)
+    }
+}
+
+/// The signature: reported always; with `--trust`, a blob those keys (and the ones
+/// trusted here) do not vouch for is a finding.
+fn signature(bytes: &[u8], trust: &[std::path::PathBuf]) -> SectionResult {
+    let mut findings = Vec::new();
+    let summary = match super::keys::status(bytes, trust) {
+        Ok(status) => {
+            if !trust.is_empty() && !status.vouched {
+                findings.push(finding(
+                    "signature",
+                    status.summary.clone(),
+                    "sign the blob with a trusted key: `portcullis compile INPUT -o BLOB --sign KEY`",
+                ));
+            }
+            status.summary
+        }
+        Err(err) => {
+            findings.push(finding(
+                "signature",
+                err.clone(),
+                "`--trust` takes a public-key file or a directory of *.pub keys",
+            ));
+            err
+        }
+    };
+    SectionResult {
+        section: "signature",
+        summary,
+        findings,
     }
 }
 
