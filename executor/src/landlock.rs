@@ -11,6 +11,13 @@
 //!
 //! A rule whose path does not exist in the sandbox, or whose plan condition does not hold,
 //! grants nothing and is skipped: that can only narrow what is allowed.
+//!
+//! A rule with deny masks beneath it grants the tree around them, not the tree ([`around`]);
+//! the section then requires [`Feature::DenyMasks`](portcullis_blob::landlock::Feature), so
+//! a kernel without Landlock refuses the launch instead of leaving the masks to the mount
+//! plan alone.
+
+mod around;
 
 use std::fmt;
 use std::fs;
@@ -78,6 +85,8 @@ pub enum LandlockError {
     RequiredMissing(Outcome),
     /// The kernel refused the ruleset.
     Kernel(RulesetError),
+    /// A deny mask cannot be held (a symbolic link on the way to it, a path without value).
+    Mask(String),
 }
 
 impl fmt::Display for LandlockError {
@@ -97,6 +106,7 @@ impl fmt::Display for LandlockError {
                 )
             }
             LandlockError::Kernel(err) => write!(f, "{err}"),
+            LandlockError::Mask(why) => write!(f, "deny masks cannot be held: {why}"),
         }
     }
 }
@@ -143,6 +153,43 @@ fn add_path(
     Ok(ruleset.add_rule(PathBeneath::new(fd, fs_flags(bits)))?)
 }
 
+/// A rule on the tree at `path`: the whole tree, or the tree around the `masked` paths
+/// beneath it.
+fn add_tree(
+    ruleset: RulesetCreated,
+    path: &str,
+    access: u64,
+    masked: &[String],
+    report: &mut LandlockReport,
+) -> Result<RulesetCreated, LandlockError> {
+    let Some(way) = around::Way::new(path, masked) else {
+        return Err(LandlockError::Mask(format!(
+            "a deny mask beneath `{path}` has a `..` component"
+        )));
+    };
+    if way.is_empty() {
+        return add_path(ruleset, path, access, report);
+    }
+    // Opened without following links: the way to a masked path must be the real one.
+    let dir = match around::open_base(path) {
+        Ok(dir) => dir,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            report.skipped_paths.push(path.to_string());
+            return Ok(ruleset);
+        }
+        Err(e) => {
+            return Err(LandlockError::Mask(format!(
+                "`{path}` holds deny masks and cannot be opened without following links: {e}"
+            )))
+        }
+    };
+    match crate::sys::fs::fstat(std::os::fd::AsFd::as_fd(&dir)) {
+        Ok(stat) if stat.is_dir() => around::grant(ruleset, dir, path, &way, access, report),
+        // Nothing can be beneath a file: the rule is an ordinary one.
+        _ => add_path(ruleset, path, access, report),
+    }
+}
+
 fn add_fs_rule(
     mut ruleset: RulesetCreated,
     rule: &FsRule,
@@ -161,8 +208,22 @@ fn add_fs_rule(
         report.skipped_paths.push(base);
         return Ok(ruleset);
     }
+    // The masked paths beneath this rule, expanded; only for a rule that must hold them.
+    let masked: Vec<String> = if rule.holds_masks() {
+        let mut out = Vec::new();
+        for mask in &rule.masked {
+            // A mask without a value cannot be located: refuse rather than grant the tree.
+            let path = (host.expand)(mask).ok_or_else(|| {
+                LandlockError::Mask(format!("`{}` has no value here", mask.as_str()))
+            })?;
+            out.push(path);
+        }
+        out
+    } else {
+        Vec::new()
+    };
     match except {
-        None => add_path(ruleset, &base, rule.access, report),
+        None => add_tree(ruleset, &base, rule.access, &masked, report),
         Some(except) => {
             let mut names: Vec<String> = match fs::read_dir(&base) {
                 Ok(entries) => entries
@@ -175,7 +236,7 @@ fn add_fs_rule(
             names.sort();
             for name in names {
                 let path = format!("{}/{name}", base.trim_end_matches('/'));
-                ruleset = add_path(ruleset, &path, rule.access, report)?;
+                ruleset = add_tree(ruleset, &path, rule.access, &masked, report)?;
             }
             Ok(ruleset)
         }

@@ -254,6 +254,17 @@ fn landlock(out: &mut String, blob: &Blob) {
             for masked in &rule.masked {
                 let _ = writeln!(out, "      masked: {}", masked.as_str());
             }
+            if rule.holds_masks() {
+                let _ = writeln!(
+                    out,
+                    "      masks held (required): directories on the way get {}, their other entries the rights above",
+                    if rule.ancestor_access() == 0 {
+                        "no right".to_string()
+                    } else {
+                        fs_access::names(rule.ancestor_access()).join(" ")
+                    }
+                );
+            }
         }
     }
     if let Some(net) = &ll.net {

@@ -2,7 +2,9 @@
 //!
 //! * [`fs`] mirrors the mount plan as `PathBeneath` rules: what the plan binds read-only is
 //!   readable, what it binds writable is writable, devices get `ioctl` only where the plan
-//!   keeps device nodes usable, and nothing else is granted;
+//!   keeps device nodes usable, and nothing else is granted; deny masks are listed on the
+//!   rules around them, and the executor grants the tree around each masked path (a
+//!   required feature: see `FsRule::masked`);
 //! * the TCP layer (ABI 4) comes from the policy's `network` block: both bind and connect are
 //!   handled, so an empty list means none;
 //! * the scopes (ABI 6) confine abstract UNIX sockets and signals to the sandbox's domain;
@@ -52,7 +54,11 @@ pub fn merge_ports(ranges: &[PortRange]) -> Vec<Ports> {
 /// The Landlock section of `policy`, whose mount plan is `plan`.
 pub fn section(policy: &Policy, plan: &[MountOp]) -> LandlockSection {
     let needs = &policy.beyond.requirements;
-    let fs = requirement(needs.landlock).map(|level| fs::layer(plan, level));
+    // Deny masks are held by the filesystem rules (see `FsRule::masked`): a policy with
+    // masks always gets the layer, even if it was turned off.
+    let fs_level = requirement(needs.landlock)
+        .or_else(|| (!policy.beyond.deny.is_empty()).then_some(Requirement::Required));
+    let fs = fs_level.map(|level| fs::layer(plan, level));
     let net = match (&policy.beyond.network, requirement(needs.landlock_network)) {
         (Some(rules), Some(level)) => Some(NetLayer {
             level,

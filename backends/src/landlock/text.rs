@@ -84,6 +84,15 @@ pub fn render(app_id: &str, section: &LandlockSection) -> String {
                     let _ = write!(out, " [masked by the plan: {}]", masked.join(" "));
                 }
                 out.push('\n');
+                if rule.holds_masks() {
+                    let _ = writeln!(
+                        out,
+                        "    masks held (required): the tree around the masked paths is granted, \
+                         not the tree; directories on the way to them get {}, their other \
+                         entries (listed at launch) the rights above, the masked paths nothing",
+                        names_or_none(rule.ancestor_access())
+                    );
+                }
             }
         }
     }
@@ -149,4 +158,13 @@ pub fn render(app_id: &str, section: &LandlockSection) -> String {
         }
     }
     out
+}
+
+/// The names of `bits`, or `no right`.
+fn names_or_none(bits: u64) -> String {
+    if bits == 0 {
+        "no right".to_string()
+    } else {
+        fs_access::names(bits).join(" ")
+    }
 }
