@@ -12,7 +12,9 @@
 //! A rule whose path does not exist in the sandbox, or whose plan condition does not hold,
 //! grants nothing and is skipped: that can only narrow what is allowed.
 //!
-//! A rule with deny masks beneath it grants the tree around them, not the tree ([`around`]);
+//! A rule with deny masks beneath its expanded path (any rule's masks: they are global)
+//! grants the tree around them, not the tree ([`around`]); a rule at or beneath a mask
+//! grants nothing;
 //! the section then requires [`Feature::DenyMasks`](portcullis_blob::landlock::Feature), so
 //! a kernel without Landlock refuses the launch instead of leaving the masks to the mount
 //! plan alone.
@@ -27,7 +29,9 @@ use landlock::{
     RestrictionStatus, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetError,
     Scope, ABI,
 };
-use portcullis_blob::landlock::{fs_access, FsRule, FsTarget, LandlockSection, Outcome, Ports};
+use portcullis_blob::landlock::{
+    fs_access, FsLayer, FsRule, FsTarget, LandlockSection, Outcome, Ports,
+};
 use portcullis_blob::mounts::{Condition, PathExpr};
 
 /// What the caller knows about the launch: how to expand a placeholder path and how to
@@ -190,9 +194,25 @@ fn add_tree(
     }
 }
 
+/// Every mask of `layer`, expanded; a mask without a value cannot be located, so the
+/// launch is refused rather than the tree granted.
+fn expanded_masks(layer: &FsLayer, host: &Host<'_>) -> Result<Vec<String>, LandlockError> {
+    layer
+        .masks()
+        .iter()
+        .map(|mask| {
+            (host.expand)(mask).ok_or_else(|| {
+                LandlockError::Mask(format!("`{}` has no value here", mask.as_str()))
+            })
+        })
+        .collect()
+}
+
+/// Adds `rule`, holding every mask in `masks` (expanded) that lies beneath its path.
 fn add_fs_rule(
     mut ruleset: RulesetCreated,
     rule: &FsRule,
+    masks: &[String],
     host: &Host<'_>,
     report: &mut LandlockReport,
 ) -> Result<RulesetCreated, LandlockError> {
@@ -208,22 +228,20 @@ fn add_fs_rule(
         report.skipped_paths.push(base);
         return Ok(ruleset);
     }
-    // The masked paths beneath this rule, expanded; only for a rule that must hold them.
-    let masked: Vec<String> = if rule.holds_masks() {
-        let mut out = Vec::new();
-        for mask in &rule.masked {
-            // A mask without a value cannot be located: refuse rather than grant the tree.
-            let path = (host.expand)(mask).ok_or_else(|| {
-                LandlockError::Mask(format!("`{}` has no value here", mask.as_str()))
-            })?;
-            out.push(path);
-        }
-        out
+    // A rule at or beneath a mask grants nothing: the mask hides all of it.
+    if masks.iter().any(|m| around::beneath(m, &base).is_some()) {
+        report.skipped_paths.push(base);
+        return Ok(ruleset);
+    }
+    // Masks are held against a rule that grants more than listing; for one that only
+    // lists, the tree around them would be the tree.
+    let masked: &[String] = if rule.access & !fs_access::READ_DIR != 0 {
+        masks
     } else {
-        Vec::new()
+        &[]
     };
     match except {
-        None => add_tree(ruleset, &base, rule.access, &masked, report),
+        None => add_tree(ruleset, &base, rule.access, masked, report),
         Some(except) => {
             let mut names: Vec<String> = match fs::read_dir(&base) {
                 Ok(entries) => entries
@@ -236,7 +254,11 @@ fn add_fs_rule(
             names.sort();
             for name in names {
                 let path = format!("{}/{name}", base.trim_end_matches('/'));
-                ruleset = add_tree(ruleset, &path, rule.access, &masked, report)?;
+                if masks.iter().any(|m| around::beneath(m, &path).is_some()) {
+                    report.skipped_paths.push(path);
+                    continue;
+                }
+                ruleset = add_tree(ruleset, &path, rule.access, masked, report)?;
             }
             Ok(ruleset)
         }
@@ -280,8 +302,9 @@ pub fn apply(section: &LandlockSection, host: &Host<'_>) -> Result<LandlockRepor
     }
     let mut created = ruleset.create()?;
     if let Some(fs) = &section.fs {
+        let masks = expanded_masks(fs, host)?;
         for rule in &fs.rules {
-            created = add_fs_rule(created, rule, host, &mut report)?;
+            created = add_fs_rule(created, rule, &masks, host, &mut report)?;
         }
     }
     if let Some(net) = &section.net {

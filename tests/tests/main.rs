@@ -6,6 +6,8 @@
 //!   its verifier, and the real kernel, bwrap, xdg-dbus-proxy or apparmor_parser;
 //! * `executor`, `escape`: `portcullis-exec` for real, and the escape battery run as root
 //!   and as an unprivileged user;
+//! * `masks`: deny masks under attack (creating, renaming around, relinking across
+//!   launches), for real, as root and as an unprivileged user;
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs.
 //!
@@ -20,6 +22,7 @@ mod dbus;
 mod defense;
 mod escape;
 mod executor;
+mod masks;
 mod mounts;
 mod seccomp;
 mod syntax;

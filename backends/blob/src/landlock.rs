@@ -230,20 +230,25 @@ pub struct FsRule {
     pub access: u64,
     /// The rule applies only when this host condition holds (the plan's `When`).
     pub condition: Option<Condition>,
-    /// Masked subpaths inside this rule's tree. The plan hides those that exist at launch
-    /// with an empty read-only mount; Landlock cannot subtract from a rule, so when the rule
-    /// grants more than `read-dir` ([`FsRule::holds_masks`]) the executor grants the tree
-    /// *around* them instead of the tree: each directory on the way from the rule's path to
-    /// a masked path (the rule's path included) gets at most `read-dir`, every other entry
-    /// of those directories, listed at launch, gets [`FsRule::access`], the masked paths get
-    /// nothing. Nothing can then be created at a masked path or move any directory above
-    /// it, whatever the app does, in one launch or many.
+    /// Masked subpaths inside this rule's tree, as far as the text of the paths tells. The
+    /// plan hides those that exist at launch with an empty read-only mount; Landlock cannot
+    /// subtract from a rule, so the executor grants the tree *around* them instead of the
+    /// tree: each directory on the way from the rule's path to a masked path (the rule's
+    /// path included) gets at most `read-dir`, every other entry of those directories,
+    /// listed at launch, gets [`FsRule::access`], the masked paths get nothing. Nothing can
+    /// then be created at a masked path or move any directory above it, whatever the app
+    /// does, in one launch or many.
+    ///
+    /// Masks are global: the executor takes every rule's list ([`FsLayer::masks`]) and
+    /// holds each mask against every rule whose *expanded* path contains it, since
+    /// placeholders hide some of that here (a `/tmp` rule and a `${HOME}` under `/tmp`).
     pub masked: Vec<PathExpr>,
 }
 
 impl FsRule {
-    /// Whether the executor must grant the tree around [`FsRule::masked`] rather than the
-    /// whole tree: there are masks and the rule grants more than listing directories.
+    /// Whether the executor grants the tree around [`FsRule::masked`] rather than the
+    /// whole tree: there are masks and the rule grants more than listing directories (a
+    /// rule that only lists is the same either way).
     pub fn holds_masks(&self) -> bool {
         !self.masked.is_empty() && self.access & !fs_access::READ_DIR != 0
     }
@@ -261,6 +266,21 @@ pub struct FsLayer {
     pub level: Requirement,
     /// The rules, in plan order.
     pub rules: Vec<FsRule>,
+}
+
+impl FsLayer {
+    /// Every masked path of every rule, sorted, once each: the masks the executor holds
+    /// against every rule (see [`FsRule::masked`]).
+    pub fn masks(&self) -> Vec<PathExpr> {
+        let mut out: Vec<PathExpr> = self
+            .rules
+            .iter()
+            .flat_map(|rule| rule.masked.iter().cloned())
+            .collect();
+        out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        out.dedup();
+        out
+    }
 }
 
 /// An inclusive TCP port range.
@@ -313,7 +333,7 @@ impl LandlockSection {
             out.push((Feature::Filesystem, fs.level));
             // A mask that only the mount plan held would hide what exists at launch and
             // nothing else: masks never degrade silently, whatever the layer's own level.
-            if fs.rules.iter().any(FsRule::holds_masks) {
+            if !fs.masks().is_empty() {
                 out.push((Feature::DenyMasks, Requirement::Required));
             }
             let used = fs.rules.iter().fold(0, |acc, rule| acc | rule.access);
@@ -425,10 +445,19 @@ mod tests {
             }),
             ..LandlockSection::default()
         };
-        // Listing alone is not a grant to cut around.
+        // Listing alone is not a grant to cut around, but the mask is still held against
+        // whatever rule contains it at launch, so it is still required.
         let listing = section(vec![rule(fs_access::READ_DIR, &["${HOME}/.ssh"])]);
         assert!(!listing.fs.as_ref().unwrap().rules[0].holds_masks());
-        assert!(listing.outcome_at(0).launches());
+        assert!(!listing.outcome_at(0).launches());
+        let twice = section(vec![
+            rule(fs_access::READ_DIR, &["${HOME}/.ssh", "${HOME}/.a"]),
+            rule(fs_access::READ, &["${HOME}/.ssh"]),
+        ]);
+        assert_eq!(
+            twice.fs.as_ref().unwrap().masks(),
+            [PathExpr::new("${HOME}/.a"), PathExpr::new("${HOME}/.ssh")]
+        );
         let plain = section(vec![rule(fs_access::READ | fs_access::WRITE, &[])]);
         assert!(plain.outcome_at(0).launches());
         let masked = section(vec![rule(fs_access::READ, &["${HOME}/.ssh"])]);

@@ -82,7 +82,7 @@ impl Way {
 }
 
 /// `path` relative to `base` when it is `base` or beneath it (whole components).
-fn beneath<'p>(base: &str, path: &'p str) -> Option<&'p str> {
+pub fn beneath<'p>(base: &str, path: &'p str) -> Option<&'p str> {
     let base = base.trim_end_matches('/');
     let rest = path.strip_prefix(base)?;
     if rest.is_empty() {
