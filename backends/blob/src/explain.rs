@@ -231,6 +231,15 @@ fn landlock(out: &mut String, blob: &Blob) {
             level(fs.level),
             fs.rules.len()
         );
+        let masks = fs.masks();
+        if !masks.is_empty() {
+            let masks: Vec<&str> = masks.iter().map(|m| m.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  deny masks (required): {}; held against every rule whose path contains one",
+                masks.join(" ")
+            );
+        }
         for rule in &fs.rules {
             let target = match &rule.target {
                 FsTarget::Path { path } => path.as_str().to_string(),

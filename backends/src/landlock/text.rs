@@ -61,6 +61,16 @@ pub fn render(app_id: &str, section: &LandlockSection) -> String {
                 "filesystem ({}): every right the kernel knows is handled; only these rules grant",
                 level(fs.level)
             );
+            let masks = fs.masks();
+            if !masks.is_empty() {
+                let masks: Vec<&str> = masks.iter().map(|m| m.as_str()).collect();
+                let _ = writeln!(
+                    out,
+                    "deny masks (required, landlock abi 1): {}; held against every rule whose \
+                     path contains one at launch",
+                    masks.join(" ")
+                );
+            }
             for rule in &fs.rules {
                 let target = match &rule.target {
                     FsTarget::Path { path } => path.as_str().to_string(),
