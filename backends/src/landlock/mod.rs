@@ -113,6 +113,31 @@ mod tests {
     }
 
     #[test]
+    fn deny_masks_keep_the_filesystem_layer_and_require_it() {
+        let mut policy = Policy::default();
+        policy.beyond.requirements.landlock = Level::Off;
+        policy.beyond.deny.push(portcullis_ir::beyond::DenyMask {
+            path: "~/.ssh".to_string(),
+            origin: Default::default(),
+        });
+        let plan = [
+            MountOp::Bind {
+                source: portcullis_blob::mounts::PathExpr::new("${HOME}"),
+                dest: portcullis_blob::mounts::PathExpr::new("${HOME}"),
+                flags: Default::default(),
+            },
+            MountOp::Mask {
+                dest: portcullis_blob::mounts::PathExpr::new("${HOME}/.ssh"),
+            },
+        ];
+        let masked = section(&policy, &plan);
+        let fs = masked.fs.as_ref().expect("a mask keeps the layer");
+        assert_eq!(fs.level, Requirement::Required);
+        assert_eq!(fs.masks().len(), 1);
+        assert!(!masked.outcome_at(0).launches());
+    }
+
+    #[test]
     fn layers_follow_the_requirement_levels() {
         let mut policy = Policy::default();
         let plain = section(&policy, &[]);

@@ -341,3 +341,38 @@ fn a_mask_without_landlock_is_missing_and_required() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn masks_are_held_against_every_rule_that_contains_them_once_expanded() {
+    // The writable rule is on the parent of the home, and only the root's listing rule
+    // names the mask, as when a placeholder hides that `/tmp` contains `${HOME}`.
+    let (dir, _) = masked_home("around-global");
+    let d = dir.to_str().unwrap().to_string();
+    let parent = dir.parent().unwrap().to_str().unwrap().to_string();
+    let section = LandlockSection {
+        fs: Some(FsLayer {
+            level: Requirement::BestEffort,
+            rules: vec![
+                FsRule {
+                    masked: vec![PathExpr::new(format!("{d}/.ssh"))],
+                    ..rule("/", fs_access::READ_DIR)
+                },
+                rule(&parent, fs_access::READ | fs_access::WRITE),
+                // A rule beneath a mask grants nothing.
+                rule(
+                    &format!("{d}/.ssh/inner"),
+                    fs_access::READ | fs_access::WRITE,
+                ),
+            ],
+        }),
+        ..LandlockSection::default()
+    };
+    in_thread(section, move |report| {
+        assert!(report.skipped_paths.contains(&format!("{d}/.ssh/inner")));
+        let err = std::fs::create_dir(format!("{d}/.ssh")).expect_err("mkdir .ssh");
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        std::fs::write(format!("{d}/Documents/a.txt"), b"deep").expect("deep write");
+    });
+    assert!(!dir.join(".ssh").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
