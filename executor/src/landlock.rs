@@ -11,6 +11,15 @@
 //!
 //! A rule whose path does not exist in the sandbox, or whose plan condition does not hold,
 //! grants nothing and is skipped: that can only narrow what is allowed.
+//!
+//! A rule with deny masks beneath its expanded path (any rule's masks: they are global)
+//! grants the tree around them, not the tree ([`around`]); a rule at or beneath a mask
+//! grants nothing;
+//! the section then requires [`Feature::DenyMasks`](portcullis_blob::landlock::Feature), so
+//! a kernel without Landlock refuses the launch instead of leaving the masks to the mount
+//! plan alone.
+
+mod around;
 
 use std::fmt;
 use std::fs;
@@ -20,7 +29,9 @@ use landlock::{
     RestrictionStatus, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetError,
     Scope, ABI,
 };
-use portcullis_blob::landlock::{fs_access, FsRule, FsTarget, LandlockSection, Outcome, Ports};
+use portcullis_blob::landlock::{
+    fs_access, FsLayer, FsRule, FsTarget, LandlockSection, Outcome, Ports,
+};
 use portcullis_blob::mounts::{Condition, PathExpr};
 
 /// What the caller knows about the launch: how to expand a placeholder path and how to
@@ -78,6 +89,8 @@ pub enum LandlockError {
     RequiredMissing(Outcome),
     /// The kernel refused the ruleset.
     Kernel(RulesetError),
+    /// A deny mask cannot be held (a symbolic link on the way to it, a path without value).
+    Mask(String),
 }
 
 impl fmt::Display for LandlockError {
@@ -97,6 +110,7 @@ impl fmt::Display for LandlockError {
                 )
             }
             LandlockError::Kernel(err) => write!(f, "{err}"),
+            LandlockError::Mask(why) => write!(f, "deny masks cannot be held: {why}"),
         }
     }
 }
@@ -143,9 +157,62 @@ fn add_path(
     Ok(ruleset.add_rule(PathBeneath::new(fd, fs_flags(bits)))?)
 }
 
+/// A rule on the tree at `path`: the whole tree, or the tree around the `masked` paths
+/// beneath it.
+fn add_tree(
+    ruleset: RulesetCreated,
+    path: &str,
+    access: u64,
+    masked: &[String],
+    report: &mut LandlockReport,
+) -> Result<RulesetCreated, LandlockError> {
+    let Some(way) = around::Way::new(path, masked) else {
+        return Err(LandlockError::Mask(format!(
+            "a deny mask beneath `{path}` has a `..` component"
+        )));
+    };
+    if way.is_empty() {
+        return add_path(ruleset, path, access, report);
+    }
+    // Opened without following links: the way to a masked path must be the real one.
+    let dir = match around::open_base(path) {
+        Ok(dir) => dir,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            report.skipped_paths.push(path.to_string());
+            return Ok(ruleset);
+        }
+        Err(e) => {
+            return Err(LandlockError::Mask(format!(
+                "`{path}` holds deny masks and cannot be opened without following links: {e}"
+            )))
+        }
+    };
+    match crate::sys::fs::fstat(std::os::fd::AsFd::as_fd(&dir)) {
+        Ok(stat) if stat.is_dir() => around::grant(ruleset, dir, path, &way, access, report),
+        // Nothing can be beneath a file: the rule is an ordinary one.
+        _ => add_path(ruleset, path, access, report),
+    }
+}
+
+/// Every mask of `layer`, expanded; a mask without a value cannot be located, so the
+/// launch is refused rather than the tree granted.
+fn expanded_masks(layer: &FsLayer, host: &Host<'_>) -> Result<Vec<String>, LandlockError> {
+    layer
+        .masks()
+        .iter()
+        .map(|mask| {
+            (host.expand)(mask).ok_or_else(|| {
+                LandlockError::Mask(format!("`{}` has no value here", mask.as_str()))
+            })
+        })
+        .collect()
+}
+
+/// Adds `rule`, holding every mask in `masks` (expanded) that lies beneath its path.
 fn add_fs_rule(
     mut ruleset: RulesetCreated,
     rule: &FsRule,
+    masks: &[String],
     host: &Host<'_>,
     report: &mut LandlockReport,
 ) -> Result<RulesetCreated, LandlockError> {
@@ -161,8 +228,20 @@ fn add_fs_rule(
         report.skipped_paths.push(base);
         return Ok(ruleset);
     }
+    // A rule at or beneath a mask grants nothing: the mask hides all of it.
+    if masks.iter().any(|m| around::beneath(m, &base).is_some()) {
+        report.skipped_paths.push(base);
+        return Ok(ruleset);
+    }
+    // Masks are held against a rule that grants more than listing; for one that only
+    // lists, the tree around them would be the tree.
+    let masked: &[String] = if rule.access & !fs_access::READ_DIR != 0 {
+        masks
+    } else {
+        &[]
+    };
     match except {
-        None => add_path(ruleset, &base, rule.access, report),
+        None => add_tree(ruleset, &base, rule.access, masked, report),
         Some(except) => {
             let mut names: Vec<String> = match fs::read_dir(&base) {
                 Ok(entries) => entries
@@ -175,7 +254,11 @@ fn add_fs_rule(
             names.sort();
             for name in names {
                 let path = format!("{}/{name}", base.trim_end_matches('/'));
-                ruleset = add_path(ruleset, &path, rule.access, report)?;
+                if masks.iter().any(|m| around::beneath(m, &path).is_some()) {
+                    report.skipped_paths.push(path);
+                    continue;
+                }
+                ruleset = add_tree(ruleset, &path, rule.access, masked, report)?;
             }
             Ok(ruleset)
         }
@@ -219,8 +302,9 @@ pub fn apply(section: &LandlockSection, host: &Host<'_>) -> Result<LandlockRepor
     }
     let mut created = ruleset.create()?;
     if let Some(fs) = &section.fs {
+        let masks = expanded_masks(fs, host)?;
         for rule in &fs.rules {
-            created = add_fs_rule(created, rule, host, &mut report)?;
+            created = add_fs_rule(created, rule, &masks, host, &mut report)?;
         }
     }
     if let Some(net) = &section.net {

@@ -7,6 +7,8 @@
 //! * `executor`, `escape`, `pid1`: `portcullis-exec` for real, the escape battery run as
 //!   root and as an unprivileged user, and the attacks on the executor's own processes
 //!   (pid 1, `listen` supervision, the D-Bus proxy);
+//! * `masks`: deny masks under attack (creating, renaming around, relinking across
+//!   launches), for real, as root and as an unprivileged user;
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs;
 //! * `sign`: signed blobs, keys and the trust check end to end.
@@ -22,6 +24,7 @@ mod dbus;
 mod defense;
 mod escape;
 mod executor;
+mod masks;
 mod mounts;
 mod pid1;
 mod seccomp;

@@ -231,6 +231,15 @@ fn landlock(out: &mut String, blob: &Blob) {
             level(fs.level),
             fs.rules.len()
         );
+        let masks = fs.masks();
+        if !masks.is_empty() {
+            let masks: Vec<&str> = masks.iter().map(|m| m.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  deny masks (required): {}; held against every rule whose path contains one",
+                masks.join(" ")
+            );
+        }
         for rule in &fs.rules {
             let target = match &rule.target {
                 FsTarget::Path { path } => path.as_str().to_string(),
@@ -253,6 +262,17 @@ fn landlock(out: &mut String, blob: &Blob) {
             );
             for masked in &rule.masked {
                 let _ = writeln!(out, "      masked: {}", masked.as_str());
+            }
+            if rule.holds_masks() {
+                let _ = writeln!(
+                    out,
+                    "      masks held (required): directories on the way get {}, their other entries the rights above",
+                    if rule.ancestor_access() == 0 {
+                        "no right".to_string()
+                    } else {
+                        fs_access::names(rule.ancestor_access()).join(" ")
+                    }
+                );
             }
         }
     }

@@ -136,6 +136,10 @@ pub enum Requirement {
 pub enum Feature {
     /// Filesystem access control (ABI 1).
     Filesystem,
+    /// Deny masks held by the filesystem rules (ABI 1): the executor grants the tree around
+    /// each masked path, so it can be neither created nor moved (see [`FsRule::masked`]).
+    /// Always required: without it a mask only hides what exists at launch.
+    DenyMasks,
     /// Cross-directory rename and link control (ABI 2); below it such moves always fail.
     FsRefer,
     /// Truncation control (ABI 3).
@@ -154,8 +158,9 @@ pub enum Feature {
 
 impl Feature {
     /// Every feature, in ABI order.
-    pub const ALL: [Feature; 8] = [
+    pub const ALL: [Feature; 9] = [
         Feature::Filesystem,
+        Feature::DenyMasks,
         Feature::FsRefer,
         Feature::FsTruncate,
         Feature::TcpPorts,
@@ -168,7 +173,9 @@ impl Feature {
     /// The first Landlock ABI that has this feature.
     pub fn since(self) -> u32 {
         match self {
-            Feature::Filesystem => 1,
+            // ABI 1 suffices: below ABI 2 the kernel refuses every rename and link across
+            // directories, which is stricter than the refer rules masks rely on above it.
+            Feature::Filesystem | Feature::DenyMasks => 1,
             Feature::FsRefer => 2,
             Feature::FsTruncate => 3,
             Feature::TcpPorts => 4,
@@ -182,6 +189,7 @@ impl Feature {
     pub fn word(self) -> &'static str {
         match self {
             Feature::Filesystem => "filesystem rules",
+            Feature::DenyMasks => "deny masks",
             Feature::FsRefer => "cross-directory rename/link control",
             Feature::FsTruncate => "truncate control",
             Feature::TcpPorts => "tcp port rules",
@@ -222,10 +230,33 @@ pub struct FsRule {
     pub access: u64,
     /// The rule applies only when this host condition holds (the plan's `When`).
     pub condition: Option<Condition>,
-    /// Masked subpaths inside this rule's tree (the plan hides them with an empty read-only
-    /// mount; Landlock cannot subtract from a rule, so they are listed for the verifier and
-    /// the report).
+    /// Masked subpaths inside this rule's tree, as far as the text of the paths tells. The
+    /// plan hides those that exist at launch with an empty read-only mount; Landlock cannot
+    /// subtract from a rule, so the executor grants the tree *around* them instead of the
+    /// tree: each directory on the way from the rule's path to a masked path (the rule's
+    /// path included) gets at most `read-dir`, every other entry of those directories,
+    /// listed at launch, gets [`FsRule::access`], the masked paths get nothing. Nothing can
+    /// then be created at a masked path or move any directory above it, whatever the app
+    /// does, in one launch or many.
+    ///
+    /// Masks are global: the executor takes every rule's list ([`FsLayer::masks`]) and
+    /// holds each mask against every rule whose *expanded* path contains it, since
+    /// placeholders hide some of that here (a `/tmp` rule and a `${HOME}` under `/tmp`).
     pub masked: Vec<PathExpr>,
+}
+
+impl FsRule {
+    /// Whether the executor grants the tree around [`FsRule::masked`] rather than the
+    /// whole tree: there are masks and the rule grants more than listing directories (a
+    /// rule that only lists is the same either way).
+    pub fn holds_masks(&self) -> bool {
+        !self.masked.is_empty() && self.access & !fs_access::READ_DIR != 0
+    }
+
+    /// What a directory on the way to a masked path gets: listing, when the rule allows it.
+    pub fn ancestor_access(&self) -> u64 {
+        self.access & fs_access::READ_DIR
+    }
 }
 
 /// The filesystem layer: every right Landlock knows is handled, and only these rules grant.
@@ -235,6 +266,21 @@ pub struct FsLayer {
     pub level: Requirement,
     /// The rules, in plan order.
     pub rules: Vec<FsRule>,
+}
+
+impl FsLayer {
+    /// Every masked path of every rule, sorted, once each: the masks the executor holds
+    /// against every rule (see [`FsRule::masked`]).
+    pub fn masks(&self) -> Vec<PathExpr> {
+        let mut out: Vec<PathExpr> = self
+            .rules
+            .iter()
+            .flat_map(|rule| rule.masked.iter().cloned())
+            .collect();
+        out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        out.dedup();
+        out
+    }
 }
 
 /// An inclusive TCP port range.
@@ -285,6 +331,11 @@ impl LandlockSection {
         let mut out = Vec::new();
         if let Some(fs) = &self.fs {
             out.push((Feature::Filesystem, fs.level));
+            // A mask that only the mount plan held would hide what exists at launch and
+            // nothing else: masks never degrade silently, whatever the layer's own level.
+            if !fs.masks().is_empty() {
+                out.push((Feature::DenyMasks, Requirement::Required));
+            }
             let used = fs.rules.iter().fold(0, |acc, rule| acc | rule.access);
             // Refer and truncate are part of every writable grant; below their ABI the
             // kernel still confines the rest of the filesystem layer.
@@ -375,6 +426,49 @@ mod tests {
             let lower = fs_access::known_at(abi);
             assert_eq!(lower & fs_access::known_at(abi + 1), lower);
         }
+    }
+
+    #[test]
+    fn masks_under_a_grant_are_required_and_need_abi_1() {
+        let rule = |access: u64, masked: &[&str]| FsRule {
+            target: FsTarget::Path {
+                path: PathExpr::new("${HOME}"),
+            },
+            access,
+            condition: None,
+            masked: masked.iter().map(|m| PathExpr::new(*m)).collect(),
+        };
+        let section = |rules: Vec<FsRule>| LandlockSection {
+            fs: Some(FsLayer {
+                level: Requirement::BestEffort,
+                rules,
+            }),
+            ..LandlockSection::default()
+        };
+        // Listing alone is not a grant to cut around, but the mask is still held against
+        // whatever rule contains it at launch, so it is still required.
+        let listing = section(vec![rule(fs_access::READ_DIR, &["${HOME}/.ssh"])]);
+        assert!(!listing.fs.as_ref().unwrap().rules[0].holds_masks());
+        assert!(!listing.outcome_at(0).launches());
+        let twice = section(vec![
+            rule(fs_access::READ_DIR, &["${HOME}/.ssh", "${HOME}/.a"]),
+            rule(fs_access::READ, &["${HOME}/.ssh"]),
+        ]);
+        assert_eq!(
+            twice.fs.as_ref().unwrap().masks(),
+            [PathExpr::new("${HOME}/.a"), PathExpr::new("${HOME}/.ssh")]
+        );
+        let plain = section(vec![rule(fs_access::READ | fs_access::WRITE, &[])]);
+        assert!(plain.outcome_at(0).launches());
+        let masked = section(vec![rule(fs_access::READ, &["${HOME}/.ssh"])]);
+        assert_eq!(
+            masked.fs.as_ref().unwrap().rules[0].ancestor_access(),
+            fs_access::READ_DIR
+        );
+        assert_eq!(masked.outcome_at(0).missing_required, [Feature::DenyMasks]);
+        assert_eq!(masked.outcome_at(0).skipped, [Feature::Filesystem]);
+        assert!(masked.outcome_at(1).launches());
+        assert!(masked.outcome_at(1).enforced.contains(&Feature::DenyMasks));
     }
 
     #[test]

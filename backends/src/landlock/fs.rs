@@ -13,7 +13,7 @@
 //! | `/dev` | read, write-file, truncate, ioctl-dev; `/dev/shm` writable |
 //! | generated file | read-file (+ write-file, truncate unless read-only) |
 //! | remount read-only | write rights dropped from the rule at that path |
-//! | mask | no rule; the covering rule lists it in `masked` |
+//! | mask | no rule; every covering rule (the root's too) lists it in `masked`, and the executor grants the tree around it (`FsRule::masked`) |
 //! | symlink, dir, host dir | no rule (the target's or the parent's rule applies) |
 //!
 //! Paths are compared as text at `/` boundaries, placeholders unexpanded.

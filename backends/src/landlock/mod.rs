@@ -2,7 +2,9 @@
 //!
 //! * [`fs`] mirrors the mount plan as `PathBeneath` rules: what the plan binds read-only is
 //!   readable, what it binds writable is writable, devices get `ioctl` only where the plan
-//!   keeps device nodes usable, and nothing else is granted;
+//!   keeps device nodes usable, and nothing else is granted; deny masks are listed on the
+//!   rules around them, and the executor grants the tree around each masked path (a
+//!   required feature: see `FsRule::masked`);
 //! * the TCP layer (ABI 4) comes from the policy's `network` block: both bind and connect are
 //!   handled, so an empty list means none;
 //! * the scopes (ABI 6) confine abstract UNIX sockets and signals to the sandbox's domain;
@@ -52,7 +54,11 @@ pub fn merge_ports(ranges: &[PortRange]) -> Vec<Ports> {
 /// The Landlock section of `policy`, whose mount plan is `plan`.
 pub fn section(policy: &Policy, plan: &[MountOp]) -> LandlockSection {
     let needs = &policy.beyond.requirements;
-    let fs = requirement(needs.landlock).map(|level| fs::layer(plan, level));
+    // Deny masks are held by the filesystem rules (see `FsRule::masked`): a policy with
+    // masks always gets the layer, even if it was turned off.
+    let fs_level = requirement(needs.landlock)
+        .or_else(|| (!policy.beyond.deny.is_empty()).then_some(Requirement::Required));
+    let fs = fs_level.map(|level| fs::layer(plan, level));
     let net = match (&policy.beyond.network, requirement(needs.landlock_network)) {
         (Some(rules), Some(level)) => Some(NetLayer {
             level,
@@ -104,6 +110,31 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn deny_masks_keep_the_filesystem_layer_and_require_it() {
+        let mut policy = Policy::default();
+        policy.beyond.requirements.landlock = Level::Off;
+        policy.beyond.deny.push(portcullis_ir::beyond::DenyMask {
+            path: "~/.ssh".to_string(),
+            origin: Default::default(),
+        });
+        let plan = [
+            MountOp::Bind {
+                source: portcullis_blob::mounts::PathExpr::new("${HOME}"),
+                dest: portcullis_blob::mounts::PathExpr::new("${HOME}"),
+                flags: Default::default(),
+            },
+            MountOp::Mask {
+                dest: portcullis_blob::mounts::PathExpr::new("${HOME}/.ssh"),
+            },
+        ];
+        let masked = section(&policy, &plan);
+        let fs = masked.fs.as_ref().expect("a mask keeps the layer");
+        assert_eq!(fs.level, Requirement::Required);
+        assert_eq!(fs.masks().len(), 1);
+        assert!(!masked.outcome_at(0).launches());
     }
 
     #[test]

@@ -36,8 +36,11 @@ pub fn abi_report(section: &LandlockSection) -> Vec<AbiLine> {
             let outcome = section.outcome_at(abi);
             let unhandled = if abi == 0 { 0 } else { used & !fs_access::known_at(abi) };
             let mut notes = Vec::new();
-            if abi == 0 && section.fs.is_some() {
+            if abi == 0 && section.fs.is_some() && outcome.launches() {
                 notes.push("no landlock: only the mount plan confines the filesystem");
+            }
+            if abi == 0 && outcome.missing_required.contains(&Feature::DenyMasks) {
+                notes.push("deny masks need landlock: the mount plan alone hides only what exists at launch");
             }
             if abi == 1 && section.fs.is_some() {
                 notes.push("renames and links across directories always fail (no refer right)");

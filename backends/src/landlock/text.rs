@@ -61,6 +61,16 @@ pub fn render(app_id: &str, section: &LandlockSection) -> String {
                 "filesystem ({}): every right the kernel knows is handled; only these rules grant",
                 level(fs.level)
             );
+            let masks = fs.masks();
+            if !masks.is_empty() {
+                let masks: Vec<&str> = masks.iter().map(|m| m.as_str()).collect();
+                let _ = writeln!(
+                    out,
+                    "deny masks (required, landlock abi 1): {}; held against every rule whose \
+                     path contains one at launch",
+                    masks.join(" ")
+                );
+            }
             for rule in &fs.rules {
                 let target = match &rule.target {
                     FsTarget::Path { path } => path.as_str().to_string(),
@@ -84,6 +94,15 @@ pub fn render(app_id: &str, section: &LandlockSection) -> String {
                     let _ = write!(out, " [masked by the plan: {}]", masked.join(" "));
                 }
                 out.push('\n');
+                if rule.holds_masks() {
+                    let _ = writeln!(
+                        out,
+                        "    masks held (required): the tree around the masked paths is granted, \
+                         not the tree; directories on the way to them get {}, their other \
+                         entries (listed at launch) the rights above, the masked paths nothing",
+                        names_or_none(rule.ancestor_access())
+                    );
+                }
             }
         }
     }
@@ -149,4 +168,13 @@ pub fn render(app_id: &str, section: &LandlockSection) -> String {
         }
     }
     out
+}
+
+/// The names of `bits`, or `no right`.
+fn names_or_none(bits: u64) -> String {
+    if bits == 0 {
+        "no right".to_string()
+    } else {
+        fs_access::names(bits).join(" ")
+    }
 }

@@ -405,6 +405,18 @@ impl<'a> Lowering<'a> {
     fn deny_mask(&mut self, path: &Spanned<String>) {
         match fscheck::parse(&path.value, false) {
             Ok(parsed) if matches!(parsed.key, FsKey::HomePath(_) | FsKey::Absolute(_)) => {
+                if self.beyond.deny.is_empty() {
+                    // Said once per document, on its first mask: masks never degrade
+                    // silently to the mount plan alone (ARCHITECTURE.md, security notes).
+                    self.push(
+                        Diagnostic::info(
+                            Code::MaskNeedsLandlock,
+                            "deny masks need landlock: without it the launch is refused",
+                        )
+                        .with_label(path.span, "held by landlock filesystem rules (abi 1 or newer)")
+                        .with_help("a mask also forbids new entries directly in each directory above it, such as `~` for `~/.ssh`; `portcullis emit --backend landlock --text` shows the rules"),
+                    );
+                }
                 self.beyond.deny.push(portcullis_ir::beyond::DenyMask {
                     path: parsed.key.to_string(),
                     origin: self.origin(path.span),

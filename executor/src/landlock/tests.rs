@@ -204,3 +204,175 @@ fn an_empty_section_changes_nothing() {
     assert_eq!(report, LandlockReport::default());
     assert!(std::fs::read_dir("/").is_ok());
 }
+
+/// A home with a few things in it, and rules for it with deny masks beneath.
+fn masked_home(name: &str) -> (PathBuf, LandlockSection) {
+    let dir = std::env::temp_dir().join(format!("portcullis-ll-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in [".config/app", ".local/share", "Documents"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::write(dir.join(".config/app/settings"), b"old").unwrap();
+    std::fs::write(dir.join("Documents/a.txt"), b"a").unwrap();
+    std::fs::write(dir.join("notes.txt"), b"notes").unwrap();
+    let d = dir.to_str().unwrap().to_string();
+    let masked = [".config/autostart", ".local/bin", ".ssh"]
+        .iter()
+        .map(|m| PathExpr::new(format!("{d}/{m}")))
+        .collect();
+    let section = LandlockSection {
+        fs: Some(FsLayer {
+            level: Requirement::BestEffort,
+            rules: vec![FsRule {
+                masked,
+                ..rule(&d, fs_access::READ | fs_access::WRITE)
+            }],
+        }),
+        ..LandlockSection::default()
+    };
+    (dir, section)
+}
+
+#[test]
+fn masks_are_held_around_absent_paths_and_their_ancestors_stay_put() {
+    let (dir, section) = masked_home("around");
+    let d = dir.to_str().unwrap().to_string();
+    assert!(section
+        .features()
+        .contains(&(Feature::DenyMasks, Requirement::Required)));
+    in_thread(section, move |report| {
+        assert!(report.outcome.enforced.contains(&Feature::DenyMasks));
+        let denied = |result: std::io::Result<()>, what: &str| {
+            let err = result.expect_err(what);
+            assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{what}: {err}");
+        };
+        // Masked paths that do not exist cannot be created.
+        denied(
+            std::fs::create_dir(format!("{d}/.config/autostart")),
+            "mkdir .config/autostart",
+        );
+        denied(
+            std::fs::write(format!("{d}/.local/bin"), b"x"),
+            "create .local/bin",
+        );
+        denied(std::fs::create_dir(format!("{d}/.ssh")), "mkdir .ssh");
+        // Nothing on the way moves or goes.
+        denied(
+            std::fs::rename(format!("{d}/.config"), format!("{d}/.config.moved")),
+            "rename .config",
+        );
+        denied(
+            std::fs::rename(format!("{d}/.local"), format!("{d}/Documents/x")),
+            "move .local into a writable place",
+        );
+        denied(std::fs::remove_dir(format!("{d}/.local/share")), "rmdir");
+        // An entry off the way cannot be moved to where a mask's ancestor would be.
+        denied(
+            std::fs::rename(format!("{d}/Documents"), format!("{d}/.ssh")),
+            "rename Documents to .ssh",
+        );
+        // Links into a directory on the way are refused too.
+        denied(
+            std::os::unix::fs::symlink("Documents", format!("{d}/.ssh")),
+            "symlink .ssh",
+        );
+        // The ordinary work goes on deep in the grant.
+        std::fs::write(format!("{d}/Documents/a.txt"), b"new a").expect("write a.txt");
+        std::fs::write(format!("{d}/Documents/b.txt"), b"b").expect("create b.txt");
+        std::fs::rename(
+            format!("{d}/Documents/b.txt"),
+            format!("{d}/Documents/c.txt"),
+        )
+        .expect("rename in Documents");
+        std::fs::write(format!("{d}/.config/app/settings"), b"new").expect("settings");
+        std::fs::create_dir(format!("{d}/.local/share/app")).expect("mkdir in .local/share");
+        std::fs::write(format!("{d}/notes.txt"), b"edited").expect("a file in ~ in place");
+        let listed = std::fs::read_dir(&d).expect("list ~").count();
+        assert!(listed >= 4, "{listed} entries");
+        // The documented price: nothing new directly in a directory on the way.
+        denied(
+            std::fs::write(format!("{d}/new.txt"), b"x"),
+            "create ~/new.txt",
+        );
+    });
+    assert!(!dir.join(".config/autostart").exists());
+    assert!(!dir.join(".local/bin").exists());
+    assert!(!dir.join(".ssh").exists());
+    assert!(dir.join(".config/app").is_dir());
+    assert_eq!(
+        std::fs::read(dir.join(".config/app/settings")).unwrap(),
+        b"new"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_symbolic_link_on_the_way_to_a_mask_refuses_the_launch() {
+    let (dir, section) = masked_home("around-link");
+    std::fs::rename(dir.join(".local"), dir.join("real-local")).unwrap();
+    std::os::unix::fs::symlink("real-local", dir.join(".local")).unwrap();
+    let err = std::thread::spawn(move || {
+        let expand = |p: &PathExpr| Some(p.as_str().to_string());
+        let holds = |_: &Condition| true;
+        let host = Host {
+            expand: &expand,
+            holds: &holds,
+        };
+        apply(&section, &host).expect_err("a link on the way")
+    })
+    .join()
+    .unwrap();
+    assert!(matches!(err, LandlockError::Mask(_)), "{err}");
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_mask_without_landlock_is_missing_and_required() {
+    let (dir, section) = masked_home("around-abi");
+    let outcome = section.outcome_at(0);
+    assert_eq!(outcome.missing_required, [Feature::DenyMasks]);
+    assert!(!outcome.launches());
+    assert!(section.outcome_at(1).launches());
+    let message = LandlockError::RequiredMissing(outcome).to_string();
+    assert!(
+        message.ends_with("deny masks (needs landlock abi 1)"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn masks_are_held_against_every_rule_that_contains_them_once_expanded() {
+    // The writable rule is on the parent of the home, and only the root's listing rule
+    // names the mask, as when a placeholder hides that `/tmp` contains `${HOME}`.
+    let (dir, _) = masked_home("around-global");
+    let d = dir.to_str().unwrap().to_string();
+    let parent = dir.parent().unwrap().to_str().unwrap().to_string();
+    let section = LandlockSection {
+        fs: Some(FsLayer {
+            level: Requirement::BestEffort,
+            rules: vec![
+                FsRule {
+                    masked: vec![PathExpr::new(format!("{d}/.ssh"))],
+                    ..rule("/", fs_access::READ_DIR)
+                },
+                rule(&parent, fs_access::READ | fs_access::WRITE),
+                // A rule beneath a mask grants nothing.
+                rule(
+                    &format!("{d}/.ssh/inner"),
+                    fs_access::READ | fs_access::WRITE,
+                ),
+            ],
+        }),
+        ..LandlockSection::default()
+    };
+    in_thread(section, move |report| {
+        assert!(report.skipped_paths.contains(&format!("{d}/.ssh/inner")));
+        let err = std::fs::create_dir(format!("{d}/.ssh")).expect_err("mkdir .ssh");
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        std::fs::write(format!("{d}/Documents/a.txt"), b"deep").expect("deep write");
+    });
+    assert!(!dir.join(".ssh").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,6 @@
 //! File-system calls on directory file descriptors: `openat2` with resolve flags,
-//! `mkdirat`, `symlinkat`, `readlinkat`, `fstat`, `umask`.
+//! `mkdirat`, `symlinkat`, `readlinkat`, `fstat`, `umask`, and listing a directory by
+//! descriptor.
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -29,7 +30,18 @@ fn cstring(text: &str) -> io::Result<CString> {
 
 /// `openat2(dir, path, {flags | O_CLOEXEC, mode, resolve})`.
 pub fn openat2(dir: RawFd, path: &str, flags: i32, mode: u32, resolve: u64) -> io::Result<OwnedFd> {
-    let path = cstring(path)?;
+    openat2_bytes(dir, path.as_bytes(), flags, mode, resolve)
+}
+
+/// [`openat2`] for a path that need not be UTF-8 (a name read from a directory).
+pub fn openat2_bytes(
+    dir: RawFd,
+    path: &[u8],
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    let path = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     let how = OpenHow {
         flags: (flags | libc::O_CLOEXEC) as u64,
         mode: u64::from(mode),
@@ -112,6 +124,11 @@ impl Stat {
     pub fn is_dir(self) -> bool {
         self.kind == libc::S_IFDIR
     }
+
+    /// Whether it is a symbolic link (only an `O_NOFOLLOW` descriptor can say so).
+    pub fn is_symlink(self) -> bool {
+        self.kind == libc::S_IFLNK
+    }
 }
 
 /// `fstat(fd)` (works on `O_PATH` descriptors).
@@ -129,6 +146,55 @@ pub fn fstat(fd: BorrowedFd<'_>) -> io::Result<Stat> {
         kind: st.st_mode & libc::S_IFMT,
         dev: st.st_dev,
     })
+}
+
+/// The names in directory `dir` (an `O_PATH` descriptor is fine), without `.` and `..`,
+/// in the order the file system returns them.
+pub fn entries(dir: BorrowedFd<'_>) -> io::Result<Vec<Vec<u8>>> {
+    // `O_PATH` descriptors cannot be read: open the directory itself again, for reading,
+    // through the descriptor (no path is resolved again).
+    let readable = openat2(
+        dir.as_raw_fd(),
+        ".",
+        libc::O_RDONLY | libc::O_DIRECTORY,
+        0,
+        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+    )?;
+    let raw = std::os::fd::IntoRawFd::into_raw_fd(readable);
+    // SAFETY: `raw` is an open directory descriptor that we own; on success `fdopendir`
+    // takes it over (and `closedir` below closes it), on failure we close it ourselves.
+    let stream = unsafe { libc::fdopendir(raw) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        // SAFETY: `fdopendir` failed, so `raw` is still ours to close, exactly once.
+        unsafe { libc::close(raw) };
+        return Err(err);
+    }
+    let mut names = Vec::new();
+    let result = loop {
+        // SAFETY: errno is thread-local; clearing it tells the end of the stream (NULL,
+        // errno 0) from an error (NULL, errno set).
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: `stream` is a valid, open `DIR *` used by this thread alone.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            let err = io::Error::last_os_error();
+            break match err.raw_os_error() {
+                Some(0) | None => Ok(()),
+                Some(_) => Err(err),
+            };
+        }
+        // SAFETY: a non-NULL `readdir` result points at a `struct dirent` whose `d_name`
+        // is NUL-terminated and valid until the next `readdir` or `closedir` on `stream`;
+        // the bytes are copied before either.
+        let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) }.to_bytes();
+        if name != b"." && name != b".." {
+            names.push(name.to_vec());
+        }
+    };
+    // SAFETY: `stream` is valid and closed exactly once; it closes `raw` with it.
+    unsafe { libc::closedir(stream) };
+    result.map(|()| names)
 }
 
 /// Sets the file mode creation mask; returns the previous one.

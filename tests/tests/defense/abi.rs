@@ -23,12 +23,22 @@ fn required_port_rules_need_abi_4() {
 }
 
 #[test]
-fn best_effort_layers_launch_everywhere_and_grow_with_the_abi() {
-    assert_eq!(launches("examples/home-minus-secrets.policy"), [true; 8]);
+fn best_effort_layers_grow_with_the_abi_and_deny_masks_need_abi_1() {
+    // The best-effort layers alone launch everywhere; the example's deny masks are held by
+    // Landlock and required, so without Landlock it does not launch.
+    assert_eq!(
+        launches("examples/home-minus-secrets.policy"),
+        [false, true, true, true, true, true, true, true]
+    );
+    assert_eq!(launches("flatpak-default.policy"), [true; 8]);
     let (_, policy) = load(&policies_dir().join("examples/home-minus-secrets.policy"));
     let report = abi_report(&landlock_section(&policy));
     assert!(report[0].outcome.enforced.is_empty());
-    assert_eq!(report[1].outcome.enforced, [Feature::Filesystem]);
+    assert_eq!(report[0].outcome.missing_required, [Feature::DenyMasks]);
+    assert_eq!(
+        report[1].outcome.enforced,
+        [Feature::Filesystem, Feature::DenyMasks]
+    );
     assert!(report[5]
         .outcome
         .skipped

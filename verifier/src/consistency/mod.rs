@@ -9,6 +9,7 @@
 //! | `consistency::landlock-hidden` | a Landlock rule grants a path a deny mask hides |
 //! | `consistency::landlock-beyond-plan` | a Landlock rule grants a path the plan mounts nothing at |
 //! | `consistency::landlock-write-beyond-plan` | a Landlock rule grants writes where the plan mounts read-only |
+//! | `consistency::landlock-mask-unheld` | a deny mask of the plan is not held by Landlock (not listed in the filesystem layer, or no such layer), so a path that does not exist at launch would not be masked |
 //! | `consistency::apparmor-hidden` | the profile grants access to a path the plan hides |
 //! | `consistency::network-ports` | the Landlock TCP rules differ from the policy's network block |
 //! | `consistency::network-apparmor` | the profile's inet rules disagree with `share network` or the port rules |
@@ -87,6 +88,41 @@ pub fn sample_path(path: &str, app_id: &str) -> Option<String> {
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// Every mask of the plan, conditional ones included.
+fn plan_masks<'p>(ops: &'p [MountOp], out: &mut Vec<&'p str>) {
+    for op in ops {
+        match op {
+            MountOp::Mask { dest } => out.push(dest.as_str()),
+            MountOp::When { then, .. } => plan_masks(std::slice::from_ref(then.as_ref()), out),
+            MountOp::Sorted { ops } => plan_masks(ops, out),
+            _ => {}
+        }
+    }
+}
+
+/// The mount plan hides a masked path only if it exists at launch; the executor holds
+/// masks with Landlock rules around them (a required feature), from the masks the
+/// filesystem layer lists. Every mask of the plan must be there.
+fn mask_checks(plan: &[MountOp], section: &LandlockSection, out: &mut Vec<Finding>) {
+    let mut masks = Vec::new();
+    plan_masks(plan, &mut masks);
+    let held: Vec<String> = section
+        .fs
+        .as_ref()
+        .map(|fs| fs.masks().iter().map(|m| m.as_str().to_string()).collect())
+        .unwrap_or_default();
+    for mask in masks {
+        if !held.iter().any(|h| h == mask) {
+            out.push(Finding {
+                code: "consistency::landlock-mask-unheld",
+                message: format!(
+                    "the deny mask `{mask}` is not held by landlock: created or moved later, it would not be masked"
+                ),
+            });
+        }
+    }
 }
 
 fn landlock_checks(mounts: &[plan::Mount], section: &LandlockSection, out: &mut Vec<Finding>) {
@@ -240,6 +276,7 @@ pub fn check(policy: &Policy, artifacts: &Artifacts<'_>) -> Vec<Finding> {
     let profile = artifacts.apparmor.map(profile::parse);
     let mut out = Vec::new();
     landlock_checks(&mounts, artifacts.landlock, &mut out);
+    mask_checks(artifacts.plan, artifacts.landlock, &mut out);
     if let Some(profile) = &profile {
         apparmor_checks(&mounts, profile, policy.app_id(), &mut out);
     }

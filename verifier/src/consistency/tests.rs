@@ -111,11 +111,18 @@ fn codes(policy: &Policy, landlock: &LandlockSection, profile: &str) -> Vec<&'st
     .collect()
 }
 
+fn masked(path: &str, access: u64) -> FsRule {
+    FsRule {
+        masked: vec![PathExpr::new("${HOME}/.ssh")],
+        ..rule(path, access)
+    }
+}
+
 fn good_landlock() -> LandlockSection {
     landlock(
         vec![
-            rule("/", fs_access::READ_DIR),
-            rule("${HOME}", fs_access::READ),
+            masked("/", fs_access::READ_DIR),
+            masked("${HOME}", fs_access::READ),
             rule(
                 "${HOME}/.local/share/flatpak",
                 fs_access::READ | fs_access::WRITE,
@@ -186,5 +193,24 @@ fn network_rules_must_agree() {
     assert_eq!(
         codes(&policy(), &no_ports, GOOD_PROFILE),
         ["consistency::network-ports"]
+    );
+}
+
+#[test]
+fn a_mask_landlock_does_not_hold_is_found() {
+    // Only the mount plan would hide `~/.ssh`, and only if it exists at launch.
+    let mut section = good_landlock();
+    for rule in &mut section.fs.as_mut().unwrap().rules {
+        rule.masked.clear();
+    }
+    assert_eq!(
+        codes(&policy(), &section, GOOD_PROFILE),
+        ["consistency::landlock-mask-unheld"]
+    );
+    let mut section = good_landlock();
+    section.fs = None;
+    assert_eq!(
+        codes(&policy(), &section, GOOD_PROFILE),
+        ["consistency::landlock-mask-unheld"]
     );
 }

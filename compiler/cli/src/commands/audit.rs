@@ -505,6 +505,14 @@ pub fn permissions(policy: &Policy) -> Vec<(&'static str, Vec<String>)> {
         beyond.push(format!("network bind tcp {}", ports(&n.bind)));
     }
     beyond.extend(b.deny.iter().map(|d| format!("deny {}", d.path)));
+    if !b.deny.is_empty() {
+        // Masks are held by Landlock and never degrade to the mount plan alone.
+        beyond.push(
+            "deny masks held by landlock (required: no landlock, no launch; \
+             nothing new directly in the directories above a mask)"
+                .to_string(),
+        );
+    }
     beyond.extend(b.device_nodes.iter().map(|d| {
         format!(
             "device-node {}{}",

@@ -359,7 +359,14 @@ fn beyond(policy: &Policy, origins: &mut Origins<'_>, out: &mut Vec<Entry>) {
         }
     }
     for mask in &b.deny {
-        push("deny", mask.path.clone(), "masked".into(), mask.origin);
+        // Held by Landlock rules around the mask, not only by the mount plan; required
+        // (the `deny-masks` line of `require` below).
+        push(
+            "deny",
+            mask.path.clone(),
+            "masked (landlock)".into(),
+            mask.origin,
+        );
     }
     for node in &b.device_nodes {
         let value = if node.writable {
@@ -401,6 +408,15 @@ fn beyond(policy: &Policy, origins: &mut Origins<'_>, out: &mut Vec<Entry>) {
             Level::Required => "required",
         };
         push("require", name.into(), word.into(), Origin::IMPLICIT);
+    }
+    if !b.deny.is_empty() {
+        // Whatever `require landlock` says: a mask never degrades to the mount plan alone.
+        push(
+            "require",
+            "deny-masks".into(),
+            "required".into(),
+            Origin::IMPLICIT,
+        );
     }
 }
 
