@@ -4,7 +4,8 @@
 //!   corpus, Flatpak's conformance cases, and the foundation subcommands end to end;
 //! * `seccomp`, `mounts`, `dbus`, `defense`: each backend against its oracle, its snapshots,
 //!   its verifier, and the real kernel, bwrap, xdg-dbus-proxy or apparmor_parser;
-//! * `executor`, `escape`: `portcullis-exec` for real, and the escape battery run as root
+//! * `executor`, `escape`, `guards`: `portcullis-exec` for real, what it refuses before any
+//!   effect and the bounds it sets, and the escape battery run as root
 //!   and as an unprivileged user;
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs.
@@ -20,6 +21,7 @@ mod dbus;
 mod defense;
 mod escape;
 mod executor;
+mod guards;
 mod mounts;
 mod seccomp;
 mod syntax;

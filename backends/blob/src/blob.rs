@@ -23,7 +23,7 @@
 //! | 1 | identity: app id, then the policy record (the IR as JSON, for `verify`) |
 //! | 2 | namespaces: one byte of flags |
 //! | 3 | mount plan ([`MountOp`] list) |
-//! | 4 | seccomp: `struct sock_filter` records, 8 bytes each, as `bwrap --seccomp` reads them |
+//! | 4 | seccomp: `struct sock_filter` records, 8 bytes each, as `bwrap --seccomp` reads them; empty, or a program the kernel's checker accepts ([`crate::bpf`]) |
 //! | 5 | environment ([`EnvOp`] list) |
 //! | 6 | Landlock ([`LandlockSection`]) |
 //! | 7 | resource limits ([`LimitsSection`]) |
@@ -249,8 +249,10 @@ impl Wire for Seccomp {
     }
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let program: Vec<SockFilter> = r.list()?;
-        if program.len() > MAX_BPF_INSNS {
-            return Err(malformed("seccomp", "more than 4096 instructions"));
+        // Empty means no filter; anything else must be a program the kernel accepts, so
+        // that the executor never finds out at its last step, after host-side work.
+        if !program.is_empty() {
+            crate::bpf::check(&program).map_err(|why| malformed("seccomp", why))?;
         }
         Ok(Seccomp(program))
     }

@@ -8,6 +8,7 @@
 //! that the executor needs no serialisation framework.
 
 pub mod blob;
+pub mod bpf;
 pub mod dbus;
 pub mod expand;
 pub mod explain;
