@@ -47,10 +47,14 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
     Err(exec(&args.command))
 }
 
-/// Read and check the whole blob first: a truncated, corrupted, foreign or newer blob
-/// is refused before anything at all is changed.
+/// Read and check the whole blob first: a truncated, corrupted, foreign or newer blob,
+/// or one whose seccomp program the kernel would refuse, is refused before anything at
+/// all is changed. The file is opened without blocking (a FIFO cannot hang the launch)
+/// and must be a regular file of at most `MAX_BLOB_LEN` bytes (a device such as
+/// `/dev/zero` is never read).
 fn read_blob(path: &str) -> Result<Blob, Failure> {
-    let bytes = std::fs::read(path).step_on("read blob", path)?;
+    let file = fs::open_nonblocking(path).step_on("read blob", path)?;
+    let bytes = portcullis_blob::file::read_opened(file).step_on("read blob", path)?;
     Blob::decode_for_host(&bytes).step_on("read blob", path)
 }
 

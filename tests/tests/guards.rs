@@ -10,3 +10,4 @@
 #![allow(unsafe_code)]
 
 mod bpf;
+mod files;

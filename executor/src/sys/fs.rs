@@ -112,6 +112,22 @@ impl Stat {
     pub fn is_dir(self) -> bool {
         self.kind == libc::S_IFDIR
     }
+
+    /// Whether it is a character or block device node.
+    pub fn is_device(self) -> bool {
+        self.kind == libc::S_IFCHR || self.kind == libc::S_IFBLK
+    }
+}
+
+/// Opens `path` for reading without blocking: opening a FIFO does not wait for a writer
+/// (the caller then refuses what is not a regular file), and the descriptor is not
+/// inherited across exec.
+pub fn open_nonblocking(path: &str) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
 }
 
 /// `fstat(fd)` (works on `O_PATH` descriptors).

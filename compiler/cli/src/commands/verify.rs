@@ -54,7 +54,7 @@ fn section_checks() -> Vec<fn(&Blob, &Policy) -> SectionResult> {
 
 /// `verify`.
 pub fn run(args: VerifyArgs) -> ExitCode {
-    let bytes = match input::read_bytes(&args.blob) {
+    let bytes = match input::read_blob_bytes(&args.blob) {
         Ok(bytes) => bytes,
         Err(finding) => {
             input::eprint_findings(&[finding]);
