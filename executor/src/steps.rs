@@ -75,6 +75,7 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
     const STEP: &str = "expand plan";
     let launch = launch::gather(args, &blob.app_id);
     let values = Values::new(&launch);
+    device_nodes_are_devices(blob, &values)?;
     let plan = expand::expand_plan(&blob.mounts, &values, &RealFs).step(STEP)?;
     let env_ops = expand::expand_env(&blob.env, &values, &RealFs).step(STEP)?;
     let mut env = launch.env.clone();
@@ -100,6 +101,37 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
         guarded,
         conditions,
     })
+}
+
+/// A single device-node grant binds its host path with devices allowed, so it must be a
+/// character or block device: a directory (`/dev/shm`, `/dev/input`) or a regular file
+/// there is refused here, before anything is created or started. A missing node is left
+/// to the plan, which skips it (the bind is optional, like `--dev-bind-try`). The path is
+/// followed as the bind follows it (`/dev/serial/by-id/…` links to the node).
+fn device_nodes_are_devices(blob: &Blob, values: &Values) -> Result<(), Failure> {
+    use std::os::unix::fs::FileTypeExt;
+    const STEP: &str = "device nodes";
+    for node in &blob.device_nodes {
+        let Ok(path) = values.expand(node.as_str()) else {
+            continue;
+        };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let kind = meta.file_type();
+        if !(kind.is_char_device() || kind.is_block_device()) {
+            let what = if kind.is_dir() {
+                "a directory"
+            } else {
+                "not a device"
+            };
+            return Err(Failure::setup(
+                STEP,
+                format!("`{path}` is {what}, not a character or block device"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// D-Bus, still on the host and before any namespace exists: the real `xdg-dbus-proxy`

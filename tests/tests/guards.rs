@@ -10,4 +10,5 @@
 #![allow(unsafe_code)]
 
 mod bpf;
+mod devices;
 mod files;

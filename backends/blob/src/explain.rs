@@ -18,7 +18,22 @@ pub fn explain(blob: &Blob) -> String {
     landlock(&mut out, blob);
     limits(&mut out, blob);
     dbus(&mut out, blob);
+    device_nodes(&mut out, blob);
     out
+}
+
+fn device_nodes(out: &mut String, blob: &Blob) {
+    if blob.device_nodes.is_empty() {
+        let _ = writeln!(out, "\ndevice nodes: none");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\ndevice nodes (each must be a character or block device at launch):"
+    );
+    for node in &blob.device_nodes {
+        let _ = writeln!(out, "  {}", node.as_str());
+    }
 }
 
 fn header(out: &mut String, blob: &Blob) {

@@ -180,6 +180,7 @@ fn sample() -> Blob {
                 },
             ],
         },
+        device_nodes: vec![p("/dev/ttyUSB0")],
     }
 }
 
@@ -335,8 +336,47 @@ fn explain_names_every_section() {
         "tcp (required): connect 443; bind none",
         "processes: 128",
         "session: xdg-dbus-proxy at /run/flatpak/bus --filter",
+        "device nodes (each must be a character or block device at launch):\n  /dev/ttyUSB0",
     ] {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
+
+/// `bytes` with the device-node section (the last one) cut off, the minor version set to
+/// `minor`, the payload length fixed and the checksum recomputed.
+fn without_device_nodes(mut bytes: Vec<u8>, minor: u16) -> Vec<u8> {
+    let body = find_section(&bytes, 9);
+    bytes.truncate(body - 6);
+    bytes[10..12].copy_from_slice(&minor.to_le_bytes());
+    let payload = (bytes.len() - HEADER_LEN) as u64;
+    bytes[32..40].copy_from_slice(&payload.to_le_bytes());
+    reseal(&mut bytes);
+    bytes
+}
+
+#[test]
+fn version_1_1_adds_the_device_node_section() {
+    assert_eq!(portcullis_blob::blob::MINOR, 1);
+    // A 1.0 blob has no device-node section: read with none.
+    let old = without_device_nodes(sample().encode(), 0);
+    let blob = Blob::decode(&old).expect("a 1.0 blob is still read");
+    assert!(blob.device_nodes.is_empty());
+    assert_eq!(blob.mounts, sample().mounts);
+    // From 1.1 on, the section is required.
+    let err = Blob::decode(&without_device_nodes(sample().encode(), 1)).unwrap_err();
+    assert!(
+        err.to_string().contains("device nodes: section missing"),
+        "{err}"
+    );
+    // Its paths are under /dev.
+    for bad in ["/home/x", "/dev/../etc/shadow", "/devx"] {
+        let mut blob = sample();
+        blob.device_nodes = vec![p(bad)];
+        let err = Blob::decode(&blob.encode()).unwrap_err();
+        assert!(
+            err.to_string().contains("not a path under /dev"),
+            "{bad}: {err}"
+        );
     }
 }
 

@@ -155,6 +155,17 @@ pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
                 );
                 return;
             }
+            if let Err(why) = values::check_device_node(node) {
+                lowering.push(
+                    Diagnostic::error(Code::NotADeviceNode, why)
+                        .with_label(path.span, "not a single character or block device")
+                        .with_help(
+                            "name one device node, such as `/dev/ttyUSB0`; for a class of \
+                             devices use `device` (dri, input, usb, kvm, shm, all)",
+                        ),
+                );
+                return;
+            }
             lowering.beyond.device_nodes.push(DeviceNode {
                 path: node.to_string(),
                 writable,

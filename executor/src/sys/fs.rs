@@ -112,11 +112,6 @@ impl Stat {
     pub fn is_dir(self) -> bool {
         self.kind == libc::S_IFDIR
     }
-
-    /// Whether it is a character or block device node.
-    pub fn is_device(self) -> bool {
-        self.kind == libc::S_IFCHR || self.kind == libc::S_IFBLK
-    }
 }
 
 /// Opens `path` for reading without blocking: opening a FIFO does not wait for a writer
