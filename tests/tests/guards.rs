@@ -10,5 +10,6 @@
 #![allow(unsafe_code)]
 
 mod bpf;
+mod check;
 mod devices;
 mod files;

@@ -7,6 +7,20 @@
 
 use crate::landlock::Requirement;
 
+/// The accepted range of each limit, `(name, lowest, highest)`, in the unit of its field:
+/// memory 1 MiB to 128 TiB, processes 1 to 4194304 (`PID_MAX_LIMIT`), open files 1 to
+/// 1048576 (the default `fs.nr_open`), CPU time 1 s to one year, CPU share 1 to 100000
+/// percent. The same table as `portcullis_ir::beyond::LIMIT_RANGES` (the checker's); the
+/// decoder refuses a value outside it, so that no value can mean "unlimited"
+/// (`RLIM_INFINITY`) or overflow on its way to the kernel.
+pub const RANGES: [(&str, u64, u64); 5] = [
+    ("memory", 1 << 20, 128 << 40),
+    ("processes", 1, 4_194_304),
+    ("open-files", 1, 1_048_576),
+    ("cpu-time", 1, 8760 * 3600),
+    ("cpu-share", 1, 100_000),
+];
+
 /// The limits of one sandbox. A `None` value is not limited.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LimitsSection {
@@ -26,6 +40,17 @@ pub struct LimitsSection {
 }
 
 impl LimitsSection {
+    /// Each limit with its name in [`RANGES`], in that order.
+    pub fn named(&self) -> [(&'static str, Option<u64>); 5] {
+        [
+            ("memory", self.memory),
+            ("processes", self.processes),
+            ("open-files", self.open_files),
+            ("cpu-time", self.cpu_time),
+            ("cpu-share", self.cpu_share),
+        ]
+    }
+
     /// Whether no limit is set.
     pub fn is_empty(&self) -> bool {
         self.memory.is_none()

@@ -380,6 +380,43 @@ fn version_1_1_adds_the_device_node_section() {
     }
 }
 
+#[test]
+fn refuses_paths_that_can_never_exist_and_limits_out_of_range() {
+    let long_name = format!("/{}", "n".repeat(256));
+    let long_path = format!("/{}", ["d"; 2048].join("/"));
+    for bad in [long_name.as_str(), long_path.as_str()] {
+        let mut blob = sample();
+        blob.mounts.push(MountOp::Mask { dest: p(bad) });
+        let err = Blob::decode(&blob.encode()).unwrap_err();
+        assert!(err.to_string().contains("longer than 4095 bytes"), "{err}");
+    }
+    // Placeholders count for nothing: they may expand to something short.
+    let mut blob = sample();
+    let ok = format!("${{HOME}}/{}/{}", "n".repeat(255), "${ENV:X}".repeat(600));
+    blob.mounts.push(MountOp::Mask { dest: p(&ok) });
+    assert!(Blob::decode(&blob.encode()).is_ok());
+
+    for (edit, needle) in [
+        (
+            (|l: &mut LimitsSection| l.memory = Some(u64::MAX)) as fn(&mut LimitsSection),
+            "memory",
+        ),
+        (|l| l.memory = Some(1 << 19), "memory"),
+        (|l| l.processes = Some(0), "processes"),
+        (|l| l.open_files = Some(1 << 21), "open-files"),
+        (|l| l.cpu_time = Some(u64::MAX), "cpu-time"),
+        (|l| l.cpu_share = Some(0), "cpu-share"),
+    ] {
+        let mut blob = sample();
+        edit(&mut blob.limits);
+        let err = Blob::decode(&blob.encode()).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("limits: {needle} ")),
+            "{err}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
