@@ -76,6 +76,8 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
     let launch = launch::gather(args, &blob.app_id);
     let values = Values::new(&launch);
     device_nodes_are_devices(blob, &values)?;
+    // Every tmpfs the root step mounts is bounded by the memory limit (or the default).
+    root::set_tmpfs_bounds(&blob.limits);
     let plan = expand::expand_plan(&blob.mounts, &values, &RealFs).step(STEP)?;
     let env_ops = expand::expand_env(&blob.env, &values, &RealFs).step(STEP)?;
     let mut env = launch.env.clone();

@@ -13,3 +13,4 @@ mod bpf;
 mod check;
 mod devices;
 mod files;
+mod tmpfs;

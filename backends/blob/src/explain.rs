@@ -308,10 +308,26 @@ fn landlock(out: &mut String, blob: &Blob) {
     }
 }
 
+/// The bounds every tmpfs of the sandbox gets, and where they come from.
+fn tmpfs_line(out: &mut String, blob: &Blob) {
+    let bounds = crate::limits::tmpfs_bounds(&blob.limits);
+    let from = if blob.limits.memory.is_some() {
+        "the memory limit"
+    } else {
+        "the default without a memory limit"
+    };
+    let _ = writeln!(
+        out,
+        "  every tmpfs (root, /dev and /dev/shm, tmpfs mounts, masks): size={} nr_inodes={} ({from})",
+        bounds.size, bounds.nr_inodes
+    );
+}
+
 fn limits(out: &mut String, blob: &Blob) {
     let l = &blob.limits;
     if l.is_empty() {
         let _ = writeln!(out, "\nlimits: none");
+        tmpfs_line(out, blob);
         return;
     }
     let _ = writeln!(out, "\nlimits ({}):", level(l.level));
@@ -327,6 +343,7 @@ fn limits(out: &mut String, blob: &Blob) {
             let _ = writeln!(out, "  {name}: {v}");
         }
     }
+    tmpfs_line(out, blob);
 }
 
 fn dbus(out: &mut String, blob: &Blob) {

@@ -335,6 +335,7 @@ fn explain_names_every_section() {
         "set   FLATPAK_ID=${APP_ID}",
         "tcp (required): connect 443; bind none",
         "processes: 128",
+        "every tmpfs (root, /dev and /dev/shm, tmpfs mounts, masks): size=536870912 nr_inodes=32768 (the memory limit)",
         "session: xdg-dbus-proxy at /run/flatpak/bus --filter",
         "device nodes (each must be a character or block device at launch):\n  /dev/ttyUSB0",
     ] {
