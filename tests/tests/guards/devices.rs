@@ -67,3 +67,43 @@ fn a_device_node_grant_that_is_a_directory_is_refused_before_any_effect() {
         assert!(created.is_dir(), "{who:?}");
     }
 }
+
+#[test]
+fn verify_checks_the_device_node_section_against_the_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("serial.policy");
+    std::fs::write(
+        &policy,
+        "app org.test.Serial {\n    device-node /dev/ttyUSB0\n}\n",
+    )
+    .expect("policy");
+    let blob = dir.path().join("serial.blob");
+    let portcullis = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(crate::executor::workspace_bin("portcullis"))
+            .args(args)
+            .output()
+            .expect("spawn portcullis")
+    };
+    let out = portcullis(&[
+        "compile".as_ref(),
+        policy.as_os_str(),
+        "-o".as_ref(),
+        blob.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = portcullis(&["verify".as_ref(), blob.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("device nodes: ok (1 checked at launch)"),
+        "{text}"
+    );
+    // A blob whose section leaves the node out would let it be anything: refused.
+    let mut decoded = portcullis_blob::Blob::decode(&std::fs::read(&blob).unwrap()).unwrap();
+    decoded.device_nodes.clear();
+    std::fs::write(&blob, decoded.encode()).unwrap();
+    let out = portcullis(&["verify".as_ref(), blob.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("portcullis::verify::device-nodes"), "{text}");
+}

@@ -48,6 +48,7 @@ fn section_checks() -> Vec<fn(&Blob, &Policy) -> SectionResult> {
         sections::mount_plan,
         seccomp,
         sections::consistency,
+        sections::device_nodes,
         super::verify_dbus::dbus,
     ]
 }
