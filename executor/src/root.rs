@@ -51,6 +51,31 @@ const SCRATCH: &str = "/tmp";
 const NEW_ROOT: &str = "/tmp/newroot";
 
 static TMPFS_BOUNDS: OnceLock<TmpfsBounds> = OnceLock::new();
+static DEVICE_NODES: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Records the expanded host paths of the single device-node grants (once, on the host,
+/// before the split). A bind from one of them must open a character or block device:
+/// checked on the descriptor that is bound, so nothing can swap the node for a directory
+/// between the host-side check and the mount.
+pub fn set_device_nodes(paths: Vec<String>) {
+    let _ = DEVICE_NODES.set(paths);
+}
+
+fn must_be_device(source: &str, fd: &OwnedFd) -> Result<(), Failure> {
+    let nodes = DEVICE_NODES.get().map(Vec::as_slice).unwrap_or(&[]);
+    if !nodes.iter().any(|n| n == source) {
+        return Ok(());
+    }
+    let kind = fs::fstat(fd.as_fd()).step_on(STEP, source)?.kind;
+    if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
+        Ok(())
+    } else {
+        Err(Failure::setup(
+            STEP,
+            format!("`{source}`: a device-node grant that is not a character or block device"),
+        ))
+    }
+}
 
 /// Records the bounds of every tmpfs from the blob's limits section (once, on the host,
 /// before the split into the sandbox's processes, which inherit it).
@@ -84,7 +109,10 @@ fn open_sources(plan: &[MountOp], guarded: &str) -> Result<Sources, Failure> {
                 match walk::host(source.as_str(), guarded, Want::Existing)
                     .step_on(STEP, source.as_str())?
                 {
-                    Some(fd) => Some(fd),
+                    Some(fd) => {
+                        must_be_device(source.as_str(), &fd)?;
+                        Some(fd)
+                    }
                     None if flags.optional => None,
                     None => {
                         return Err(Failure::setup(
@@ -351,4 +379,25 @@ pub fn seal_root() -> Result<(), Failure> {
     let root =
         fs::openat2(fs::CWD, "/", libc::O_PATH | libc::O_DIRECTORY, 0, 0).step("read-only root")?;
     mount::set_attrs(root.as_fd(), RDONLY, false).step("read-only root")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_node_source_must_open_a_device() {
+        let dir = std::env::temp_dir();
+        let dir = dir.to_str().expect("utf-8 temp dir");
+        set_device_nodes(vec![dir.to_string(), "/dev/null".to_string()]);
+        let open = |p: &str| fs::openat2(fs::CWD, p, libc::O_PATH, 0, 0).expect("open");
+        let err = must_be_device(dir, &open(dir)).unwrap_err();
+        assert!(
+            err.message.contains("not a character or block device"),
+            "{err}"
+        );
+        assert!(must_be_device("/dev/null", &open("/dev/null")).is_ok());
+        // Other binds are not device-node grants: a directory is fine there.
+        assert!(must_be_device("/usr", &open("/usr")).is_ok());
+    }
 }

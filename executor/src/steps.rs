@@ -109,14 +109,19 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
 /// character or block device: a directory (`/dev/shm`, `/dev/input`) or a regular file
 /// there is refused here, before anything is created or started. A missing node is left
 /// to the plan, which skips it (the bind is optional, like `--dev-bind-try`). The path is
-/// followed as the bind follows it (`/dev/serial/by-id/…` links to the node).
+/// followed as the bind follows it (`/dev/serial/by-id/…` links to the node). The mount
+/// step checks the opened source once more.
 fn device_nodes_are_devices(blob: &Blob, values: &Values) -> Result<(), Failure> {
     use std::os::unix::fs::FileTypeExt;
     const STEP: &str = "device nodes";
-    for node in &blob.device_nodes {
-        let Ok(path) = values.expand(node.as_str()) else {
-            continue;
-        };
+    let paths: Vec<String> = blob
+        .device_nodes
+        .iter()
+        .filter_map(|node| values.expand(node.as_str()).ok())
+        .collect();
+    // The bind step checks the descriptor it binds again (no window between the two).
+    root::set_device_nodes(paths.clone());
+    for path in paths {
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
