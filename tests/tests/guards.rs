@@ -13,4 +13,5 @@ mod bpf;
 mod check;
 mod devices;
 mod files;
+mod paths;
 mod tmpfs;
