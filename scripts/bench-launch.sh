@@ -3,6 +3,8 @@
 #   1. portcullis-exec with the compiled Flatpak-default policy,
 #   2. stock bwrap running the same plan (`portcullis emit --backend bwrap`),
 #   3. bare `bwrap --ro-bind / / --proc /proc --dev /dev /bin/true`,
+#   4. portcullis-exec with the same blob signed, checked against `--trust KEY.pub`
+#      (the cost of the signature check at launch),
 # and the helper processes' memory (PSS, /proc/PID/smaps_rollup) while an app runs.
 # Prints the figures and the ratios; needs bwrap and python3.
 #
@@ -20,10 +22,13 @@ chmod 755 "$work"
 
 policy=policies/flatpak-default.policy
 "$bin/portcullis" compile "$policy" -o "$work/default.blob"
+"$bin/portcullis" keygen -o "$work/key" >/dev/null
+"$bin/portcullis" compile "$policy" -o "$work/signed.blob" --sign "$work/key"
 "$bin/portcullis" emit "$policy" --backend bwrap -o "$work/bwrap.json"
 
 export PORTCULLIS_BENCH_EXEC="$bin/portcullis-exec" PORTCULLIS_BENCH_BLOB="$work/default.blob"
 export PORTCULLIS_BENCH_BWRAP_JSON="$work/bwrap.json" PORTCULLIS_BENCH_RUNS="$runs"
+export PORTCULLIS_BENCH_SIGNED="$work/signed.blob" PORTCULLIS_BENCH_KEY="$work/key.pub"
 python3 - <<'PY'
 import json, os, statistics, subprocess, time
 
@@ -39,6 +44,10 @@ if bwrap_args and bwrap_args[-1] == "--":
 def portcullis(cmd):
     return [exe, blob, "--"] + cmd
 
+def portcullis_signed(cmd):
+    return [exe, "--trust", os.environ["PORTCULLIS_BENCH_KEY"],
+            os.environ["PORTCULLIS_BENCH_SIGNED"], "--"] + cmd
+
 def bwrap_same(cmd):
     return ["bwrap"] + bwrap_args + ["--"] + cmd
 
@@ -49,6 +58,7 @@ launchers = [
     ("portcullis-exec, flatpak-default plan", portcullis),
     ("bwrap, the same plan", bwrap_same),
     ("bwrap, bare", bwrap_bare),
+    ("portcullis-exec, signed blob + --trust", portcullis_signed),
 ]
 
 def time_runs(argv):
@@ -107,8 +117,10 @@ for name, make in launchers:
 
 ours = medians[launchers[0][0]]
 print("ratios (portcullis-exec / other, below 1 is faster):")
-for name, _ in launchers[1:]:
+for name, _ in launchers[1:3]:
     print(f"  vs {name:37s} {ours / medians[name]:6.3f}")
+signed = medians[launchers[3][0]]
+print(f"signature check at launch: +{signed - ours:.3f} ms median ({signed / ours:.3f} x unsigned)")
 
 print("helper processes while an app runs (PSS, kB):")
 totals = {}

@@ -71,6 +71,7 @@ pub fn bundle(policy: &Policy, arch: Arch) -> Result<Bundle, BundleError> {
         mounts: plan.ops,
         seccomp: program,
         env: plan.env,
+        device_nodes: mounts::devices::single_nodes(policy),
     };
     Ok(Bundle {
         blob,

@@ -10,10 +10,19 @@
 //! 4. `pivot_root` into the new root; the old root (scratch and host) is detached.
 //!
 //! Every mount gets `nosuid`; `nodev` unless the bind asks for devices.
+//!
+//! Every tmpfs mounted here — the scratch area, the new root, `/dev` (with `/dev/shm` in
+//! it), the plan's tmpfs mounts and deny masks — gets `size=` and `nr_inodes=` from
+//! [`portcullis_blob::limits::tmpfs_bounds`]: the memory limit, or 1 GiB without one
+//! (rlimits do not count tmpfs pages; bubblewrap mounts these without a size, half of RAM
+//! each). The host-side step records the bounds with [`set_tmpfs_bounds`] before the
+//! sandbox's processes exist; until then the default applies.
 
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::OnceLock;
 
+use portcullis_blob::limits::{tmpfs_bounds, LimitsSection, TmpfsBounds};
 use portcullis_blob::mounts::MountOp;
 
 use crate::failure::{Context, Failure};
@@ -41,6 +50,48 @@ const PROC_READ_ONLY: [&str; 4] = ["sys", "sysrq-trigger", "irq", "bus"];
 const SCRATCH: &str = "/tmp";
 const NEW_ROOT: &str = "/tmp/newroot";
 
+static TMPFS_BOUNDS: OnceLock<TmpfsBounds> = OnceLock::new();
+static DEVICE_NODES: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Records the expanded host paths of the single device-node grants (once, on the host,
+/// before the split). A bind from one of them must open a character or block device:
+/// checked on the descriptor that is bound, so nothing can swap the node for a directory
+/// between the host-side check and the mount.
+pub fn set_device_nodes(paths: Vec<String>) {
+    let _ = DEVICE_NODES.set(paths);
+}
+
+fn must_be_device(source: &str, fd: &OwnedFd) -> Result<(), Failure> {
+    let nodes = DEVICE_NODES.get().map(Vec::as_slice).unwrap_or(&[]);
+    if !nodes.iter().any(|n| n == source) {
+        return Ok(());
+    }
+    let kind = fs::fstat(fd.as_fd()).step_on(STEP, source)?.kind;
+    if kind == libc::S_IFCHR || kind == libc::S_IFBLK {
+        Ok(())
+    } else {
+        Err(Failure::setup(
+            STEP,
+            format!("`{source}`: a device-node grant that is not a character or block device"),
+        ))
+    }
+}
+
+/// Records the bounds of every tmpfs from the blob's limits section (once, on the host,
+/// before the split into the sandbox's processes, which inherit it).
+pub fn set_tmpfs_bounds(limits: &LimitsSection) {
+    let _ = TMPFS_BOUNDS.set(tmpfs_bounds(limits));
+}
+
+/// A new tmpfs with `mode` for its root, bounded in size and inodes.
+fn bounded_tmpfs(mode: &str, attrs: u64) -> io::Result<OwnedFd> {
+    let bounds = *TMPFS_BOUNDS.get_or_init(|| tmpfs_bounds(&LimitsSection::default()));
+    let size = bounds.size.to_string();
+    let inodes = bounds.nr_inodes.to_string();
+    let options = [("mode", mode), ("size", &size), ("nr_inodes", &inodes)];
+    mount::new_fs("tmpfs", &options, attrs)
+}
+
 /// Host-side results of pass 1, by operation index.
 struct Sources(Vec<Option<OwnedFd>>);
 
@@ -58,7 +109,10 @@ fn open_sources(plan: &[MountOp], guarded: &str) -> Result<Sources, Failure> {
                 match walk::host(source.as_str(), guarded, Want::Existing)
                     .step_on(STEP, source.as_str())?
                 {
-                    Some(fd) => Some(fd),
+                    Some(fd) => {
+                        must_be_device(source.as_str(), &fd)?;
+                        Some(fd)
+                    }
                     None if flags.optional => None,
                     None => {
                         return Err(Failure::setup(
@@ -93,13 +147,13 @@ fn reopen(dir: BorrowedFd<'_>, name: &str) -> io::Result<OwnedFd> {
 
 /// Pass 2 preparation: scratch tmpfs at `/tmp`, new root tmpfs at `/tmp/newroot`.
 fn new_tree() -> io::Result<Tree> {
-    let scratch = mount::new_fs("tmpfs", &[("mode", "0700")], NOSUID | NODEV)?;
+    let scratch = bounded_tmpfs("0700", NOSUID | NODEV)?;
     let tmp = fs::openat2(fs::CWD, SCRATCH, libc::O_PATH | libc::O_DIRECTORY, 0, 0)?;
     mount::attach(scratch.as_fd(), tmp.as_fd())?;
     let scratch = fs::openat2(fs::CWD, SCRATCH, libc::O_PATH | libc::O_DIRECTORY, 0, 0)?;
     fs::mkdirat(scratch.as_fd(), "newroot", 0o755)?;
     let slot = reopen(scratch.as_fd(), "newroot")?;
-    let root = mount::new_fs("tmpfs", &[("mode", "0755")], NOSUID | NODEV)?;
+    let root = bounded_tmpfs("0755", NOSUID | NODEV)?;
     mount::attach(root.as_fd(), slot.as_fd())?;
     let root = reopen(scratch.as_fd(), "newroot")?;
     Ok(Tree {
@@ -140,7 +194,7 @@ impl Tree {
 
     fn tmpfs(&self, dest: &str, mode: u32, attrs: u64) -> io::Result<()> {
         let target = self.dir(dest, 0o755)?;
-        let fs = mount::new_fs("tmpfs", &[("mode", &format!("{mode:o}"))], attrs)?;
+        let fs = bounded_tmpfs(&format!("{mode:o}"), attrs)?;
         mount::attach(fs.as_fd(), target.as_fd())
     }
 
@@ -238,7 +292,7 @@ impl Tree {
             return Ok(());
         };
         if fs::fstat(target.as_fd())?.is_dir() {
-            let fs = mount::new_fs("tmpfs", &[("mode", "0755")], RDONLY | NOSUID | NODEV)?;
+            let fs = bounded_tmpfs("0755", RDONLY | NOSUID | NODEV)?;
             mount::attach(fs.as_fd(), target.as_fd())
         } else {
             let empty = self.scratch_file(b"", 0o444)?;
@@ -325,4 +379,25 @@ pub fn seal_root() -> Result<(), Failure> {
     let root =
         fs::openat2(fs::CWD, "/", libc::O_PATH | libc::O_DIRECTORY, 0, 0).step("read-only root")?;
     mount::set_attrs(root.as_fd(), RDONLY, false).step("read-only root")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_node_source_must_open_a_device() {
+        let dir = std::env::temp_dir();
+        let dir = dir.to_str().expect("utf-8 temp dir");
+        set_device_nodes(vec![dir.to_string(), "/dev/null".to_string()]);
+        let open = |p: &str| fs::openat2(fs::CWD, p, libc::O_PATH, 0, 0).expect("open");
+        let err = must_be_device(dir, &open(dir)).unwrap_err();
+        assert!(
+            err.message.contains("not a character or block device"),
+            "{err}"
+        );
+        assert!(must_be_device("/dev/null", &open("/dev/null")).is_ok());
+        // Other binds are not device-node grants: a directory is fine there.
+        assert!(must_be_device("/usr", &open("/usr")).is_ok());
+    }
 }

@@ -60,12 +60,16 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
     Err(exec(&args.command))
 }
 
-/// Read and check the whole blob first: a truncated, corrupted, foreign or newer blob
-/// is refused before anything at all is changed, and so is one that the trusted keys do
-/// not vouch for (checked on the very bytes that were decoded, see [`crate::trust`]).
+/// Read and check the whole blob first: a truncated, corrupted, foreign or newer blob,
+/// or one whose seccomp program the kernel would refuse, is refused before anything at
+/// all is changed, and so is one that the trusted keys do not vouch for (checked on the
+/// very bytes that were decoded, see [`crate::trust`]). The file is opened without
+/// blocking (a FIFO cannot hang the launch) and must be a regular file of at most
+/// `MAX_BLOB_LEN` bytes (a device such as `/dev/zero` is never read).
 fn read_blob(args: &Args) -> Result<Blob, Failure> {
     let path = args.blob.as_str();
-    let bytes = std::fs::read(path).step_on("read blob", path)?;
+    let file = fs::open_nonblocking(path).step_on("read blob", path)?;
+    let bytes = portcullis_blob::file::read_opened(file).step_on("read blob", path)?;
     let blob = Blob::decode_for_host(&bytes).step_on("read blob", path)?;
     trust::check(&bytes, &args.trust)?;
     Ok(blob)
@@ -88,6 +92,9 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
     const STEP: &str = "expand plan";
     let launch = launch::gather(args, &blob.app_id);
     let values = Values::new(&launch);
+    device_nodes_are_devices(blob, &values)?;
+    // Every tmpfs the root step mounts is bounded by the memory limit (or the default).
+    root::set_tmpfs_bounds(&blob.limits);
     let plan = expand::expand_plan(&blob.mounts, &values, &RealFs).step(STEP)?;
     let env_ops = expand::expand_env(&blob.env, &values, &RealFs).step(STEP)?;
     let mut env = launch.env.clone();
@@ -113,6 +120,42 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
         guarded,
         conditions,
     })
+}
+
+/// A single device-node grant binds its host path with devices allowed, so it must be a
+/// character or block device: a directory (`/dev/shm`, `/dev/input`) or a regular file
+/// there is refused here, before anything is created or started. A missing node is left
+/// to the plan, which skips it (the bind is optional, like `--dev-bind-try`). The path is
+/// followed as the bind follows it (`/dev/serial/by-id/…` links to the node). The mount
+/// step checks the opened source once more.
+fn device_nodes_are_devices(blob: &Blob, values: &Values) -> Result<(), Failure> {
+    use std::os::unix::fs::FileTypeExt;
+    const STEP: &str = "device nodes";
+    let paths: Vec<String> = blob
+        .device_nodes
+        .iter()
+        .filter_map(|node| values.expand(node.as_str()).ok())
+        .collect();
+    // The bind step checks the descriptor it binds again (no window between the two).
+    root::set_device_nodes(paths.clone());
+    for path in paths {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let kind = meta.file_type();
+        if !(kind.is_char_device() || kind.is_block_device()) {
+            let what = if kind.is_dir() {
+                "a directory"
+            } else {
+                "not a device"
+            };
+            return Err(Failure::setup(
+                STEP,
+                format!("`{path}` is {what}, not a character or block device"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// D-Bus, still on the host and before any namespace exists: the real `xdg-dbus-proxy`

@@ -37,6 +37,16 @@ fn components(path: &str) -> io::Result<Vec<&str>> {
     Ok(parts)
 }
 
+/// Whether an error means the path is not there: missing, or a path that cannot exist
+/// (longer than `PATH_MAX` or with a name longer than `NAME_MAX` once placeholders are
+/// expanded), which is as missing as any other and skipped the same way.
+fn absent(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::ENOENT) | Some(libc::ENAMETOOLONG)
+    )
+}
+
 fn explain(err: io::Error) -> io::Error {
     if err.raw_os_error() == Some(libc::ELOOP) {
         io::Error::other("a symbolic link is in the way (never followed here)")
@@ -81,7 +91,7 @@ pub fn beneath(root: BorrowedFd<'_>, path: &str, want: Want) -> io::Result<Optio
     let mut dir = root.try_clone_to_owned()?;
     for name in parents {
         dir = match step_dir(dir.as_fd(), name, create.then_some(0o755)) {
-            Err(e) if !create && e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
+            Err(e) if !create && absent(&e) => return Ok(None),
             other => other?,
         };
     }
@@ -89,7 +99,7 @@ pub fn beneath(root: BorrowedFd<'_>, path: &str, want: Want) -> io::Result<Optio
     match want {
         Want::Dir(mode) => step_dir(dir.as_fd(), last, Some(mode)).map(Some),
         Want::Existing => match fs::openat2(fd, last, libc::O_PATH, 0, STRICT) {
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+            Err(e) if absent(&e) => Ok(None),
             other => other.map(Some).map_err(explain),
         },
         Want::File => match fs::openat2(fd, last, libc::O_PATH, 0, STRICT) {
@@ -143,9 +153,7 @@ pub fn host(path: &str, guarded: &str, want: Want) -> io::Result<Option<OwnedFd>
         libc::O_PATH | libc::O_DIRECTORY
     };
     let base = match fs::openat2(fs::CWD, start, flags, 0, 0) {
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) && want == Want::Existing => {
-            return Ok(None)
-        }
+        Err(e) if absent(&e) && want == Want::Existing => return Ok(None),
         other => other?,
     };
     if rest.is_empty() {

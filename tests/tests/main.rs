@@ -4,8 +4,9 @@
 //!   corpus, Flatpak's conformance cases, and the foundation subcommands end to end;
 //! * `seccomp`, `mounts`, `dbus`, `defense`: each backend against its oracle, its snapshots,
 //!   its verifier, and the real kernel, bwrap, xdg-dbus-proxy or apparmor_parser;
-//! * `executor`, `escape`, `pid1`: `portcullis-exec` for real, the escape battery run as
-//!   root and as an unprivileged user, and the attacks on the executor's own processes
+//! * `executor`, `escape`, `guards`, `pid1`: `portcullis-exec` for real, what it refuses
+//!   before any effect and the bounds it sets, the escape battery run as root and as an
+//!   unprivileged user, and the attacks on the executor's own processes
 //!   (pid 1, `listen` supervision, the D-Bus proxy);
 //! * `masks`: deny masks under attack (creating, renaming around, relinking across
 //!   launches), for real, as root and as an unprivileged user;
@@ -24,6 +25,7 @@ mod dbus;
 mod defense;
 mod escape;
 mod executor;
+mod guards;
 mod masks;
 mod mounts;
 mod pid1;

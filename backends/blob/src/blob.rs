@@ -23,12 +23,16 @@
 //! | 1 | identity: app id, then the policy record (the IR as JSON, for `verify`) |
 //! | 2 | namespaces: one byte of flags |
 //! | 3 | mount plan ([`MountOp`] list) |
-//! | 4 | seccomp: `struct sock_filter` records, 8 bytes each, as `bwrap --seccomp` reads them |
+//! | 4 | seccomp: `struct sock_filter` records, 8 bytes each, as `bwrap --seccomp` reads them; empty, or a program the kernel's checker accepts ([`crate::bpf`]) |
 //! | 5 | environment ([`EnvOp`] list) |
 //! | 6 | Landlock ([`LandlockSection`]) |
 //! | 7 | resource limits ([`LimitsSection`]) |
 //! | 8 | D-Bus ([`DbusSection`]) |
-//! | 0xFFFF | signature, optional, always last (minor 1; see [`crate::sign`]) |
+//! | 9 | device nodes (since 1.1): the host paths of single device-node grants, each of which must be a character or block device at launch |
+//! | 0xFFFF | signature, optional, always last (since 1.1; see [`crate::sign`]) |
+//!
+//! Version 1.1 added section 9 and the signature section; a 1.0 blob has none and is read with an empty list (a 1.0
+//! decoder skips the section). Its paths start with `/dev/`.
 //!
 //! Decoding checks, in this order and before anything is used: length, magic, major
 //! version, architecture tag, payload length, checksum, then each section's values.
@@ -36,7 +40,7 @@
 use crate::dbus::DbusSection;
 use crate::landlock::LandlockSection;
 use crate::limits::LimitsSection;
-use crate::mounts::{EnvOp, MountOp};
+use crate::mounts::{EnvOp, MountOp, PathExpr};
 use crate::sha256;
 use crate::wire::{malformed, DecodeError, Reader, Wire, Writer};
 
@@ -206,6 +210,9 @@ pub struct Blob {
     pub limits: LimitsSection,
     /// How each D-Bus bus reaches the sandbox.
     pub dbus: DbusSection,
+    /// The host paths of single device-node grants (`device-node PATH`): the executor
+    /// refuses the launch when one of them exists and is not a character or block device.
+    pub device_nodes: Vec<PathExpr>,
 }
 
 /// Whether `bytes` start like a blob (for commands that accept a policy or a blob).
@@ -250,10 +257,34 @@ impl Wire for Seccomp {
     }
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let program: Vec<SockFilter> = r.list()?;
-        if program.len() > MAX_BPF_INSNS {
-            return Err(malformed("seccomp", "more than 4096 instructions"));
+        // Empty means no filter; anything else must be a program the kernel accepts, so
+        // that the executor never finds out at its last step, after host-side work.
+        if !program.is_empty() {
+            crate::bpf::check(&program).map_err(|why| malformed("seccomp", why))?;
         }
         Ok(Seccomp(program))
+    }
+}
+
+struct DeviceNodes(Vec<PathExpr>);
+
+impl Wire for DeviceNodes {
+    fn put(&self, w: &mut Writer) {
+        w.list(&self.0);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let nodes: Vec<PathExpr> = r.list()?;
+        let bad = |p: &PathExpr| {
+            let text = p.as_str();
+            !text.starts_with("/dev/") || text.split('/').any(|c| c == "..")
+        };
+        if let Some(node) = nodes.iter().find(|p| bad(p)) {
+            return Err(malformed(
+                "device nodes",
+                format!("`{}` is not a path under /dev", node.as_str()),
+            ));
+        }
+        Ok(DeviceNodes(nodes))
     }
 }
 
@@ -284,6 +315,7 @@ impl Blob {
         section(&mut payload, 6, &self.landlock);
         section(&mut payload, 7, &self.limits);
         section(&mut payload, 8, &self.dbus);
+        section(&mut payload, 9, &DeviceNodes(self.device_nodes.clone()));
 
         let mut out = Writer::default();
         out.bytes.extend_from_slice(&MAGIC);
@@ -326,7 +358,7 @@ impl Blob {
         if major == 0 {
             return Err(malformed("header", "major version 0"));
         }
-        let _minor = header.u16()?;
+        let minor = header.u16()?;
         let arch_tag = header.u32()?;
         let arch = Arch::from_audit_arch(arch_tag).ok_or(DecodeError::UnknownArch(arch_tag))?;
         let version = header.take(16)?;
@@ -343,7 +375,7 @@ impl Blob {
             return Err(DecodeError::Checksum);
         }
         let compiler_version = parse_version(version)?;
-        decode_sections(payload, arch, compiler_version)
+        decode_sections(payload, arch, minor, compiler_version)
     }
 
     /// Decodes a blob and refuses it unless it was compiled for this machine.
@@ -379,9 +411,10 @@ fn parse_version(field: &[u8]) -> Result<String, DecodeError> {
 fn decode_sections(
     payload: &[u8],
     arch: Arch,
+    minor: u16,
     compiler_version: String,
 ) -> Result<Blob, DecodeError> {
-    const NAMES: [&str; 8] = [
+    const NAMES: [&str; 9] = [
         "identity",
         "namespaces",
         "mounts",
@@ -390,8 +423,9 @@ fn decode_sections(
         "landlock",
         "limits",
         "dbus",
+        "device nodes",
     ];
-    let mut bodies: [Option<&[u8]>; 8] = [None; 8];
+    let mut bodies: [Option<&[u8]>; 9] = [None; 9];
     let mut r = Reader::new(payload, "section table");
     let mut last_tag = 0u16;
     while !r.is_empty() {
@@ -406,7 +440,11 @@ fn decode_sections(
             *slot = Some(body);
         }
     }
-    let mut readers = Vec::with_capacity(8);
+    // Section 9 came with minor version 1: an older blob has none.
+    if minor == 0 && bodies[8].is_none() {
+        bodies[8] = Some(&[0, 0, 0, 0]);
+    }
+    let mut readers = Vec::with_capacity(9);
     for (body, name) in bodies.iter().zip(NAMES) {
         let body = body.ok_or_else(|| malformed(name, "section missing"))?;
         readers.push(Reader::new(body, name));
@@ -417,8 +455,8 @@ fn decode_sections(
         Ok(value)
     }
     let mut it = readers.into_iter();
-    // INVARIANT: `readers` holds exactly eight readers, one per name.
-    let mut next = || it.next().expect("eight sections");
+    // INVARIANT: `readers` holds exactly nine readers, one per name.
+    let mut next = || it.next().expect("nine sections");
     let identity: Identity = read(&mut next())?;
     let namespaces: Namespaces = read(&mut next())?;
     let mounts: List<MountOp> = read(&mut next())?;
@@ -427,6 +465,7 @@ fn decode_sections(
     let landlock: LandlockSection = read(&mut next())?;
     let limits: LimitsSection = read(&mut next())?;
     let dbus: DbusSection = read(&mut next())?;
+    let device_nodes: DeviceNodes = read(&mut next())?;
     Ok(Blob {
         arch,
         compiler_version,
@@ -439,5 +478,6 @@ fn decode_sections(
         landlock,
         limits,
         dbus,
+        device_nodes: device_nodes.0,
     })
 }

@@ -18,7 +18,22 @@ pub fn explain(blob: &Blob) -> String {
     landlock(&mut out, blob);
     limits(&mut out, blob);
     dbus(&mut out, blob);
+    device_nodes(&mut out, blob);
     out
+}
+
+fn device_nodes(out: &mut String, blob: &Blob) {
+    if blob.device_nodes.is_empty() {
+        let _ = writeln!(out, "\ndevice nodes: none");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\ndevice nodes (each must be a character or block device at launch):"
+    );
+    for node in &blob.device_nodes {
+        let _ = writeln!(out, "  {}", node.as_str());
+    }
 }
 
 fn header(out: &mut String, blob: &Blob) {
@@ -313,10 +328,26 @@ fn landlock(out: &mut String, blob: &Blob) {
     }
 }
 
+/// The bounds every tmpfs of the sandbox gets, and where they come from.
+fn tmpfs_line(out: &mut String, blob: &Blob) {
+    let bounds = crate::limits::tmpfs_bounds(&blob.limits);
+    let from = if blob.limits.memory.is_some() {
+        "the memory limit"
+    } else {
+        "the default without a memory limit"
+    };
+    let _ = writeln!(
+        out,
+        "  every tmpfs (root, /dev and /dev/shm, tmpfs mounts, masks): size={} nr_inodes={} ({from})",
+        bounds.size, bounds.nr_inodes
+    );
+}
+
 fn limits(out: &mut String, blob: &Blob) {
     let l = &blob.limits;
     if l.is_empty() {
         let _ = writeln!(out, "\nlimits: none");
+        tmpfs_line(out, blob);
         return;
     }
     let _ = writeln!(out, "\nlimits ({}):", level(l.level));
@@ -332,6 +363,7 @@ fn limits(out: &mut String, blob: &Blob) {
             let _ = writeln!(out, "  {name}: {v}");
         }
     }
+    tmpfs_line(out, blob);
 }
 
 fn dbus(out: &mut String, blob: &Blob) {

@@ -10,6 +10,25 @@ use crate::wire::{malformed, DecodeError, Reader, Wire, Writer};
 /// How deeply `Not` conditions may nest.
 pub const MAX_CONDITION_DEPTH: usize = 8;
 
+/// The longest path the kernel resolves, without its NUL (`PATH_MAX` is 4096 with it).
+pub const PATH_MAX: usize = 4095;
+/// The longest file name (`NAME_MAX`).
+pub const NAME_MAX: usize = 255;
+
+/// The bytes of `text` outside placeholders (`${…}`): what expansion cannot shorten.
+fn literal_len(text: &str) -> usize {
+    let mut len = 0;
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        len += at;
+        match rest[at..].find('}') {
+            Some(end) => rest = &rest[at + end + 1..],
+            None => return len + rest.len() - at,
+        }
+    }
+    len + rest.len()
+}
+
 impl Wire for PathExpr {
     fn put(&self, w: &mut Writer) {
         w.str(&self.0);
@@ -18,6 +37,19 @@ impl Wire for PathExpr {
         let text = r.str()?;
         if text.is_empty() {
             return Err(malformed(r.what(), "empty path"));
+        }
+        // A path that can never exist: refused here, before anything is done, rather than
+        // aborting the launch half-way (other missing paths are skipped there).
+        let long_name = text
+            .split('/')
+            .any(|c| !c.contains('$') && c.len() > NAME_MAX);
+        if long_name || literal_len(&text) > PATH_MAX {
+            return Err(malformed(
+                r.what(),
+                format!(
+                    "a path longer than {PATH_MAX} bytes or with a name longer than {NAME_MAX}"
+                ),
+            ));
         }
         Ok(PathExpr(text))
     }

@@ -5,7 +5,7 @@ use crate::dbus::{BusAccess, BusKind, BusRoute, DbusSection};
 use crate::landlock::{
     fs_access, FsLayer, FsRule, FsTarget, LandlockSection, NetLayer, Ports, Requirement, ScopeLayer,
 };
-use crate::limits::LimitsSection;
+use crate::limits::{LimitsSection, RANGES};
 use crate::mounts::{Condition, PathExpr};
 use crate::wire::{malformed, DecodeError, Reader, Wire, Writer};
 
@@ -159,14 +159,23 @@ impl Wire for LimitsSection {
         w.option(&self.cpu_share);
     }
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(LimitsSection {
+        let section = LimitsSection {
             level: Requirement::get(r)?,
             memory: r.option()?,
             processes: r.option()?,
             open_files: r.option()?,
             cpu_time: r.option()?,
             cpu_share: r.option()?,
-        })
+        };
+        for ((name, value), (_, low, high)) in section.named().into_iter().zip(RANGES) {
+            if let Some(v) = value.filter(|v| !(low..=high).contains(v)) {
+                return Err(malformed(
+                    r.what(),
+                    format!("{name} {v} is outside {low}..={high}"),
+                ));
+            }
+        }
+        Ok(section)
     }
 }
 

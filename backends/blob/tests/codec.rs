@@ -180,6 +180,7 @@ fn sample() -> Blob {
                 },
             ],
         },
+        device_nodes: vec![p("/dev/ttyUSB0")],
     }
 }
 
@@ -334,9 +335,86 @@ fn explain_names_every_section() {
         "set   FLATPAK_ID=${APP_ID}",
         "tcp (required): connect 443; bind none",
         "processes: 128",
+        "every tmpfs (root, /dev and /dev/shm, tmpfs mounts, masks): size=536870912 nr_inodes=32768 (the memory limit)",
         "session: xdg-dbus-proxy at /run/flatpak/bus --filter",
+        "device nodes (each must be a character or block device at launch):\n  /dev/ttyUSB0",
     ] {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
+
+/// `bytes` with the device-node section (the last one) cut off, the minor version set to
+/// `minor`, the payload length fixed and the checksum recomputed.
+fn without_device_nodes(mut bytes: Vec<u8>, minor: u16) -> Vec<u8> {
+    let body = find_section(&bytes, 9);
+    bytes.truncate(body - 6);
+    bytes[10..12].copy_from_slice(&minor.to_le_bytes());
+    let payload = (bytes.len() - HEADER_LEN) as u64;
+    bytes[32..40].copy_from_slice(&payload.to_le_bytes());
+    reseal(&mut bytes);
+    bytes
+}
+
+#[test]
+fn version_1_1_adds_the_device_node_section() {
+    assert_eq!(portcullis_blob::blob::MINOR, 1);
+    // A 1.0 blob has no device-node section: read with none.
+    let old = without_device_nodes(sample().encode(), 0);
+    let blob = Blob::decode(&old).expect("a 1.0 blob is still read");
+    assert!(blob.device_nodes.is_empty());
+    assert_eq!(blob.mounts, sample().mounts);
+    // From 1.1 on, the section is required.
+    let err = Blob::decode(&without_device_nodes(sample().encode(), 1)).unwrap_err();
+    assert!(
+        err.to_string().contains("device nodes: section missing"),
+        "{err}"
+    );
+    // Its paths are under /dev.
+    for bad in ["/home/x", "/dev/../etc/shadow", "/devx"] {
+        let mut blob = sample();
+        blob.device_nodes = vec![p(bad)];
+        let err = Blob::decode(&blob.encode()).unwrap_err();
+        assert!(
+            err.to_string().contains("not a path under /dev"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn refuses_paths_that_can_never_exist_and_limits_out_of_range() {
+    let long_name = format!("/{}", "n".repeat(256));
+    let long_path = format!("/{}", ["d"; 2048].join("/"));
+    for bad in [long_name.as_str(), long_path.as_str()] {
+        let mut blob = sample();
+        blob.mounts.push(MountOp::Mask { dest: p(bad) });
+        let err = Blob::decode(&blob.encode()).unwrap_err();
+        assert!(err.to_string().contains("longer than 4095 bytes"), "{err}");
+    }
+    // Placeholders count for nothing: they may expand to something short.
+    let mut blob = sample();
+    let ok = format!("${{HOME}}/{}/{}", "n".repeat(255), "${ENV:X}".repeat(600));
+    blob.mounts.push(MountOp::Mask { dest: p(&ok) });
+    assert!(Blob::decode(&blob.encode()).is_ok());
+
+    for (edit, needle) in [
+        (
+            (|l: &mut LimitsSection| l.memory = Some(u64::MAX)) as fn(&mut LimitsSection),
+            "memory",
+        ),
+        (|l| l.memory = Some(1 << 19), "memory"),
+        (|l| l.processes = Some(0), "processes"),
+        (|l| l.open_files = Some(1 << 21), "open-files"),
+        (|l| l.cpu_time = Some(u64::MAX), "cpu-time"),
+        (|l| l.cpu_share = Some(0), "cpu-share"),
+    ] {
+        let mut blob = sample();
+        edit(&mut blob.limits);
+        let err = Blob::decode(&blob.encode()).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("limits: {needle} ")),
+            "{err}"
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //! granted device nodes (present ones only, decided at launch), `/dev/shm` handling, and
 //! beyond Flatpak the single device nodes of `policy.beyond.device_nodes`.
 
-use portcullis_blob::mounts::MountOp;
+use portcullis_blob::mounts::{MountOp, PathExpr};
 use portcullis_ir::context::Device;
 use portcullis_ir::Policy;
 
@@ -80,4 +80,20 @@ pub fn dev(policy: &Policy) -> Vec<MountOp> {
         ops.push(dev_bind_try(&node.path, &node.path, !node.writable));
     }
     ops
+}
+
+/// The host paths of the single device nodes, sorted and without repeats: the blob's
+/// device-node section, which makes the executor refuse a launch where one of them is not
+/// a character or block device (a `device-node /dev/shm` would otherwise bind the host's
+/// whole shared-memory directory, devices allowed).
+pub fn single_nodes(policy: &Policy) -> Vec<PathExpr> {
+    let mut paths: Vec<&str> = policy
+        .beyond
+        .device_nodes
+        .iter()
+        .map(|n| n.path.as_str())
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths.into_iter().map(p).collect()
 }

@@ -80,6 +80,33 @@ pub struct NetworkRules {
     pub origin: Origin,
 }
 
+/// The accepted range of each limit, in the unit of its field, by its policy-language
+/// name. The executor's blob decoder holds the same table
+/// (`portcullis_blob::limits::RANGES`), so a blob can never carry what `check` refuses.
+///
+/// | limit | range | why the bounds |
+/// |---|---|---|
+/// | `memory` | 1 MiB to 128 TiB | below 1 MiB nothing can even be executed; 128 TiB is the whole user address space of x86-64 and aarch64 with 4-level page tables. `RLIMIT_AS` takes `u64::MAX` as *unlimited*, so larger values would silently mean no limit |
+/// | `processes` | 1 to 4194304 | the kernel's `PID_MAX_LIMIT` |
+/// | `open-files` | 1 to 1048576 | the kernel's default `fs.nr_open`, above which `RLIMIT_NOFILE` cannot be set |
+/// | `cpu-time` | 1 s to 8760 h (one year) | a longer `RLIMIT_CPU` is no limit in practice |
+/// | `cpu-share` | 1 % to 100000 % (a thousand CPUs) | percent of one CPU |
+pub const LIMIT_RANGES: [(&str, u64, u64); 5] = [
+    ("memory", 1 << 20, 128 << 40),
+    ("processes", 1, 4_194_304),
+    ("open-files", 1, 1_048_576),
+    ("cpu-time", 1, 8760 * 3600),
+    ("cpu-share", 1, 100_000),
+];
+
+/// The accepted range of limit `name` (`memory`, `processes`, …), if it is one.
+pub fn limit_range(name: &str) -> Option<(u64, u64)> {
+    LIMIT_RANGES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, low, high)| (low, high))
+}
+
 /// One resource limit value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limit {

@@ -6,5 +6,6 @@
 
 pub mod conflicts;
 pub mod fs;
+pub mod strings;
 pub mod suggest;
 pub mod values;

@@ -134,6 +134,65 @@ pub fn check_app_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Directories under `/dev` that are never a single device node.
+const DEV_DIRECTORIES: [&str; 18] = [
+    "block",
+    "bus",
+    "bus/usb",
+    "char",
+    "cpu",
+    "disk",
+    "dri",
+    "hugepages",
+    "input",
+    "mapper",
+    "mqueue",
+    "net",
+    "pts",
+    "serial",
+    "shm",
+    "snd",
+    "v4l",
+    "vfio",
+];
+/// Trees under `/dev` that hold no device of the host's: files of memory file systems
+/// (`shm`, `mqueue`, `hugepages`), the sandbox's own terminals (`pts`), links into `/proc`
+/// (`fd`).
+const DEV_NOT_DEVICES: [&str; 5] = ["fd", "hugepages", "mqueue", "pts", "shm"];
+/// Links under `/dev` into `/proc`, never a device.
+const DEV_PROC_LINKS: [&str; 4] = ["core", "stderr", "stdin", "stdout"];
+
+/// Whether a `device-node` path (already known to be under `/dev/`, without `..`) can
+/// name a single character or block device: a directory of devices (`/dev/input`), a
+/// memory file system (`/dev/shm`), the sandbox's own terminals (`/dev/pts`), a link into
+/// `/proc` (`/dev/fd`, `/dev/stdin`, `/dev/core`) or a path with a placeholder (`$`) or a
+/// trailing `/` certainly cannot. The executor also refuses, at launch, whatever else turns
+/// out not to be a device.
+pub fn check_device_node(path: &str) -> Result<(), String> {
+    let rest = path.trim_start_matches("/dev/");
+    if path.contains('$') {
+        return Err(format!(
+            "`{path}` holds `$`: device paths are taken literally"
+        ));
+    }
+    if path.ends_with('/') {
+        return Err(format!("`{path}` ends with `/`: it names a directory"));
+    }
+    if DEV_DIRECTORIES.contains(&rest) {
+        return Err(format!("`{path}` is a directory, not a device node"));
+    }
+    let top = rest.split('/').next().unwrap_or(rest);
+    if DEV_NOT_DEVICES.contains(&top) {
+        return Err(format!(
+            "`{path}` is not a device of the host (`/dev/{top}`)"
+        ));
+    }
+    if DEV_PROC_LINKS.contains(&rest) {
+        return Err(format!("`{path}` is a link into /proc, not a device node"));
+    }
+    Ok(())
+}
+
 /// Parses a size with an optional binary suffix (`512M`, `2G`, `4096`).
 pub fn parse_size(text: &str) -> Option<u64> {
     let (digits, factor) = match text.char_indices().last()? {
@@ -207,6 +266,34 @@ mod tests {
             "all+dev:0063",
         ] {
             assert!(check_usb_query(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn device_nodes() {
+        for ok in [
+            "/dev/ttyUSB0",
+            "/dev/kvm",
+            "/dev/input/event3",
+            "/dev/dri/renderD128",
+        ] {
+            assert_eq!(check_device_node(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "/dev/shm",
+            "/dev/shm/x",
+            "/dev/pts",
+            "/dev/pts/0",
+            "/dev/input",
+            "/dev/bus/usb",
+            "/dev/fd/3",
+            "/dev/stdin",
+            "/dev/core",
+            "/dev/mqueue/q",
+            "/dev/ttyUSB0/",
+            "/dev/${X}",
+        ] {
+            assert!(check_device_node(bad).is_err(), "{bad}");
         }
     }
 

@@ -2,14 +2,14 @@
 //! single device nodes, fine-grained D-Bus rules and requirement levels.
 
 use portcullis_ir::beyond::{
-    BusRule, BusRuleKind, DeviceNode, Level, Limit, NetworkRules, PortRange,
+    limit_range, BusRule, BusRuleKind, DeviceNode, Level, Limit, NetworkRules, PortRange,
 };
 use portcullis_ir::dbus::{self, BusName};
 use portcullis_ir::{Beyond, Origin};
 use portcullis_syntax::ast::{Bus, Item, ItemKind, RequirementWord};
 
 use super::Lowering;
-use crate::check::values;
+use crate::check::{strings, values};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 
@@ -40,6 +40,18 @@ pub fn merge(base: &mut Beyond, upper: Beyond) {
     r.scope_abstract_unix = r.scope_abstract_unix.max(u.scope_abstract_unix);
     r.scope_signal = r.scope_signal.max(u.scope_signal);
     r.limits = r.limits.max(u.limits);
+}
+
+/// A limit value in the unit the policy language writes it in.
+fn describe_limit(name: &str, value: u64) -> String {
+    match name {
+        "memory" if value % (1 << 40) == 0 => format!("{}T", value >> 40),
+        "memory" if value % (1 << 20) == 0 => format!("{}M", value >> 20),
+        "cpu-time" if value % 3600 == 0 => format!("{}h", value / 3600),
+        "cpu-time" => format!("{value}s"),
+        "cpu-share" => format!("{value}%"),
+        _ => value.to_string(),
+    }
 }
 
 fn invalid(
@@ -123,6 +135,31 @@ pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
                 );
                 return;
             };
+            if let Some((low, high)) = limit_range(&name.value) {
+                if !(low..=high).contains(&parsed) {
+                    let unit = |v: u64| describe_limit(&name.value, v);
+                    lowering.push(
+                        Diagnostic::error(
+                            Code::LimitOutOfRange,
+                            format!(
+                                "the {} limit `{}` is outside {} to {}",
+                                name.value,
+                                value.value,
+                                unit(low),
+                                unit(high)
+                            ),
+                        )
+                        .with_label(value.span, "out of range")
+                        .with_help(format!(
+                            "write a {} limit from {} to {}; without a limit, leave the line out",
+                            name.value,
+                            unit(low),
+                            unit(high)
+                        )),
+                    );
+                    return;
+                }
+            }
             let limit = Some(Limit {
                 value: parsed,
                 origin,
@@ -152,6 +189,21 @@ pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
                     path.span,
                     message,
                     "name a node under /dev, such as `/dev/ttyUSB0:ro`",
+                );
+                return;
+            }
+            if let Err(why) = strings::check_path_length(node) {
+                lowering.path_too_long(path.span, why);
+                return;
+            }
+            if let Err(why) = values::check_device_node(node) {
+                lowering.push(
+                    Diagnostic::error(Code::NotADeviceNode, why)
+                        .with_label(path.span, "not a single character or block device")
+                        .with_help(
+                            "name one device node, such as `/dev/ttyUSB0`; for a class of \
+                             devices use `device` (dri, input, usb, kvm, shm, all)",
+                        ),
                 );
                 return;
             }

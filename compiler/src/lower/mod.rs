@@ -19,7 +19,7 @@ use portcullis_syntax::ast::{Bus, BusPolicyWord, Dialect, Item, ItemKind};
 use portcullis_syntax::{SourceFile, Span, Spanned};
 
 use crate::check::fs::{self as fscheck, FsError, FsWarning};
-use crate::check::{suggest, values};
+use crate::check::{strings, suggest, values};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -178,6 +178,17 @@ impl<'a> Lowering<'a> {
 
     fn item(&mut self, item: &Item, includes: &mut dyn Includes) {
         let origin = self.origin(item.span);
+        if let Some(value) = strings::with_nul(&item.kind) {
+            self.push(
+                Diagnostic::error(
+                    Code::NulByte,
+                    format!("`{}` holds a NUL byte", value.value.replace('\0', "\\0")),
+                )
+                .with_label(value.span, "NUL byte here")
+                .with_help("a path, an argument or an environment value ends at its first NUL byte: remove it"),
+            );
+            return;
+        }
         match &item.kind {
             ItemKind::Share { negated, value } => match Share::from_name(&value.value) {
                 Some(share) => {
@@ -372,6 +383,15 @@ impl<'a> Lowering<'a> {
             };
             self.push(diag);
         }
+        let written_path = match &parsed.key {
+            FsKey::Absolute(path) | FsKey::HomePath(path) | FsKey::XdgRun(path) => Some(path),
+            FsKey::Xdg { sub, .. } => sub.as_ref(),
+            _ => None,
+        };
+        if let Some(Err(why)) = written_path.map(|p| strings::check_path_length(p)) {
+            self.path_too_long(value.span, why);
+            return;
+        }
         if let FsKey::Absolute(path) = &parsed.key {
             if let Some(reserved) = fscheck::reserved_conflict(path) {
                 self.push(
@@ -402,7 +422,24 @@ impl<'a> Lowering<'a> {
         );
     }
 
+    /// A path that can never exist (too long as a whole or in one component).
+    pub(crate) fn path_too_long(&mut self, span: Span, why: String) {
+        self.push(
+            Diagnostic::error(Code::PathTooLong, why)
+                .with_label(span, "can never exist")
+                .with_help(format!(
+                    "a file name has at most {} bytes and a path at most {}: shorten it",
+                    strings::NAME_MAX,
+                    strings::PATH_MAX
+                )),
+        );
+    }
+
     fn deny_mask(&mut self, path: &Spanned<String>) {
+        if let Err(why) = strings::check_path_length(&path.value) {
+            self.path_too_long(path.span, why);
+            return;
+        }
         match fscheck::parse(&path.value, false) {
             Ok(parsed) if matches!(parsed.key, FsKey::HomePath(_) | FsKey::Absolute(_)) => {
                 if self.beyond.deny.is_empty() {
@@ -453,6 +490,10 @@ impl<'a> Lowering<'a> {
                 .with_help(format!("write `{stripped}`")),
             );
             stored = stripped;
+        }
+        if let Err(why) = strings::check_path_length(stored) {
+            self.path_too_long(path.span, why);
+            return;
         }
         if stored.split('/').any(|c| c == "..") {
             self.push(

@@ -131,6 +131,17 @@ impl Stat {
     }
 }
 
+/// Opens `path` for reading without blocking: opening a FIFO does not wait for a writer
+/// (the caller then refuses what is not a regular file), and the descriptor is not
+/// inherited across exec.
+pub fn open_nonblocking(path: &str) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
+
 /// `fstat(fd)` (works on `O_PATH` descriptors).
 pub fn fstat(fd: BorrowedFd<'_>) -> io::Result<Stat> {
     // SAFETY: an all-zero `struct stat` is a valid value of the type.

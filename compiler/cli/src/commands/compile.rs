@@ -63,7 +63,7 @@ pub fn run(args: CompileArgs) -> ExitCode {
 
 /// `explain BLOB` (the branch `explain` takes when [`is_blob`] holds).
 pub fn explain_blob(path: &Path, json: bool) -> ExitCode {
-    match input::read_bytes(path) {
+    match input::read_blob_bytes(path) {
         Ok(bytes) => explain_bytes(&bytes, &input::display_name(path), json),
         Err(finding) => {
             input::eprint_findings(&[finding]);
@@ -132,9 +132,21 @@ pub fn is_blob(path: &Path) -> bool {
     if named_blob {
         return true;
     }
+    // Only a regular file is peeked at (opened without blocking, so a FIFO cannot hang
+    // here, and never a device or a pipe whose bytes the peek would consume).
+    use std::os::unix::fs::OpenOptionsExt;
     let mut head = Vec::with_capacity(8);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(8).read_to_end(&mut head))
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .and_then(|f| {
+            if f.metadata()?.is_file() {
+                f.take(8).read_to_end(&mut head)
+            } else {
+                Ok(0)
+            }
+        })
         .is_ok_and(|_| starts_like_blob(&head))
 }
 

@@ -418,6 +418,18 @@ fn beyond(policy: &Policy, origins: &mut Origins<'_>, out: &mut Vec<Entry>) {
             Origin::IMPLICIT,
         );
     }
+    // The memory limit also bounds the sandbox's RAM-backed file systems (the executor's
+    // `size=`, from `portcullis_blob::limits::tmpfs_bounds`).
+    if let Some(entry) = out
+        .iter_mut()
+        .find(|e| e.section == "limit" && e.name == "memory")
+    {
+        entry.note = Some(
+            "also the size of every tmpfs of the sandbox (/dev and /dev/shm, tmpfs mounts); \
+             without a memory limit each gets 1 GiB"
+                .into(),
+        );
+    }
 }
 
 /// The text form: one section heading per part, aligned columns.

@@ -54,6 +54,24 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
+/// The largest input text read: 64 MiB (the largest Flathub manifest is well under 1 MiB),
+/// so that a device such as `/dev/zero` given as an input ends in an error, not in memory
+/// exhaustion.
+pub const MAX_INPUT_LEN: u64 = 64 << 20;
+
+/// Reads at most [`MAX_INPUT_LEN`] bytes, and refuses more.
+fn read_capped(reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_INPUT_LEN + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_LEN {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_INPUT_LEN >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads a path (or stdin for `-`) as raw bytes, with a diagnostic for what went wrong.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Finding> {
     let name = display_name(path);
@@ -63,9 +81,8 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Finding> {
             .with_file(name.clone())
     };
     if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        return match std::io::stdin().read_to_end(&mut bytes) {
-            Ok(_) => Ok(bytes),
+        return match read_capped(std::io::stdin().lock()) {
+            Ok(bytes) => Ok(bytes),
             Err(err) => Err(fail(
                 format!("cannot read standard input: {err}"),
                 "pipe a file into the command",
@@ -78,14 +95,44 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Finding> {
             "name a policy, manifest or keyfile",
         ));
     }
-    std::fs::read(path).map_err(|err| {
-        let help = match err.kind() {
-            std::io::ErrorKind::NotFound => "check the path",
-            std::io::ErrorKind::PermissionDenied => "check the file's permissions",
-            _ => "check that the path names a readable file",
-        };
-        fail(format!("cannot read `{name}`: {err}"), help)
-    })
+    std::fs::File::open(path)
+        .and_then(read_capped)
+        .map_err(|err| {
+            let help = match err.kind() {
+                std::io::ErrorKind::NotFound => "check the path",
+                std::io::ErrorKind::PermissionDenied => "check the file's permissions",
+                _ => "check that the path names a readable file",
+            };
+            fail(format!("cannot read `{name}`: {err}"), help)
+        })
+}
+
+/// Reads a blob file (or stdin for `-`) as raw bytes: opened without blocking, a regular
+/// file only, at most `portcullis_blob::file::MAX_BLOB_LEN` bytes, so that a FIFO cannot
+/// hang the command and a device such as `/dev/zero` is never read.
+pub fn read_blob_bytes(path: &Path) -> Result<Vec<u8>, Finding> {
+    use portcullis_blob::file::{read_bounded, read_opened};
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = display_name(path);
+    let fail = |err: portcullis_blob::file::FileError| {
+        Finding::new(
+            Code::ReadError.to_string(),
+            Severity::Error,
+            format!("cannot read `{name}` as a blob: {err}"),
+        )
+        .with_help("name a blob written by `portcullis compile`")
+        .with_file(name.clone())
+    };
+    if path == Path::new("-") {
+        return read_bounded(std::io::stdin().lock()).map_err(fail);
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(portcullis_blob::file::FileError::Io)
+        .and_then(read_opened)
+        .map_err(fail)
 }
 
 /// Reads a path as a source file: UTF-8 text, no NUL bytes outside a keyfile's reach.

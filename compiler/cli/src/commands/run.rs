@@ -59,7 +59,7 @@ impl Drop for TempBlob {
 }
 
 fn blob_input(path: &Path) -> Result<(), ExitCode> {
-    let bytes = input::read_bytes(path).map_err(|finding| {
+    let bytes = input::read_blob_bytes(path).map_err(|finding| {
         input::eprint_findings(&[finding]);
         ExitCode::from(EXIT_INVALID)
     })?;

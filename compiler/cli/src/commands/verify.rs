@@ -48,13 +48,14 @@ fn section_checks() -> Vec<fn(&Blob, &Policy) -> SectionResult> {
         sections::mount_plan,
         seccomp,
         sections::consistency,
+        sections::device_nodes,
         super::verify_dbus::dbus,
     ]
 }
 
 /// `verify`.
 pub fn run(args: VerifyArgs) -> ExitCode {
-    let bytes = match input::read_bytes(&args.blob) {
+    let bytes = match input::read_blob_bytes(&args.blob) {
         Ok(bytes) => bytes,
         Err(finding) => {
             input::eprint_findings(&[finding]);

@@ -4,7 +4,9 @@
 //! model for both described hosts, `portcullis_verifier::mounts::verify_static`) and the
 //! cross-backend consistency of the plan and the Landlock section
 //! (`portcullis_verifier::consistency`). The AppArmor profile is not in the blob, so the
-//! consistency check sees the plan and the Landlock section only.
+//! consistency check sees the plan and the Landlock section only. The device-node section
+//! must list exactly the policy's single device nodes, so that the executor checks each of
+//! them.
 //!
 //! Like every verify check, these re-read the artifacts; no backend code is called.
 
@@ -123,6 +125,38 @@ pub fn consistency(blob: &Blob, policy: &Policy) -> SectionResult {
     SectionResult {
         section: "consistency",
         summary: "mount plan, landlock and network rules; no apparmor profile in a blob".into(),
+        findings,
+    }
+}
+
+/// The device-node section (blob 1.1): exactly the host paths of the policy's single
+/// device nodes, each once, sorted, so that the executor refuses every one of them that is
+/// not a character or block device.
+pub fn device_nodes(blob: &Blob, policy: &Policy) -> SectionResult {
+    let mut expected: Vec<&str> = policy
+        .beyond
+        .device_nodes
+        .iter()
+        .map(|n| n.path.as_str())
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    let found: Vec<&str> = blob.device_nodes.iter().map(|p| p.as_str()).collect();
+    let mut findings = Vec::new();
+    if found != expected {
+        findings.push(finding(
+            "device-nodes",
+            format!(
+                "the blob checks the device nodes [{}] but the policy grants [{}]",
+                found.join(", "),
+                expected.join(", ")
+            ),
+            "a granted node the executor does not check could be a directory; recompile the policy",
+        ));
+    }
+    SectionResult {
+        section: "device nodes",
+        summary: format!("{} checked at launch", found.len()),
         findings,
     }
 }
