@@ -20,7 +20,6 @@
 
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
 
 use portcullis_blob::limits::{tmpfs_bounds, LimitsSection, TmpfsBounds};
 use portcullis_blob::mounts::MountOp;
@@ -50,20 +49,33 @@ const PROC_READ_ONLY: [&str; 4] = ["sys", "sysrq-trigger", "irq", "bus"];
 const SCRATCH: &str = "/tmp";
 const NEW_ROOT: &str = "/tmp/newroot";
 
-static TMPFS_BOUNDS: OnceLock<TmpfsBounds> = OnceLock::new();
-static DEVICE_NODES: OnceLock<Vec<String>> = OnceLock::new();
-
-/// Records the expanded host paths of the single device-node grants (once, on the host,
-/// before the split). A bind from one of them must open a character or block device:
-/// checked on the descriptor that is bound, so nothing can swap the node for a directory
-/// between the host-side check and the mount.
-pub fn set_device_nodes(paths: Vec<String>) {
-    let _ = DEVICE_NODES.set(paths);
+/// What the root step must enforce beyond the plan itself, decided on the host from the
+/// blob: the bounds of every tmpfs it mounts (from the limits section) and the expanded
+/// host paths of the single device-node grants.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Size and inodes of every tmpfs (root, scratch, `/dev`, tmpfs mounts, masks).
+    pub tmpfs: TmpfsBounds,
+    /// Host paths that a bind may only take from when they open a character or block
+    /// device.
+    pub device_nodes: Vec<String>,
 }
 
-fn must_be_device(source: &str, fd: &OwnedFd) -> Result<(), Failure> {
-    let nodes = DEVICE_NODES.get().map(Vec::as_slice).unwrap_or(&[]);
-    if !nodes.iter().any(|n| n == source) {
+impl Rules {
+    /// The rules for a blob's limits section and its expanded device-node paths.
+    pub fn new(limits: &LimitsSection, device_nodes: Vec<String>) -> Rules {
+        Rules {
+            tmpfs: tmpfs_bounds(limits),
+            device_nodes,
+        }
+    }
+}
+
+/// A bind from a single device-node grant's path must open a character or block device:
+/// checked on the descriptor that is bound, so nothing can swap the node for a directory
+/// between the host-side check and the mount.
+fn must_be_device(rules: &Rules, source: &str, fd: &OwnedFd) -> Result<(), Failure> {
+    if !rules.device_nodes.iter().any(|n| n == source) {
         return Ok(());
     }
     let kind = fs::fstat(fd.as_fd()).step_on(STEP, source)?.kind;
@@ -77,15 +89,8 @@ fn must_be_device(source: &str, fd: &OwnedFd) -> Result<(), Failure> {
     }
 }
 
-/// Records the bounds of every tmpfs from the blob's limits section (once, on the host,
-/// before the split into the sandbox's processes, which inherit it).
-pub fn set_tmpfs_bounds(limits: &LimitsSection) {
-    let _ = TMPFS_BOUNDS.set(tmpfs_bounds(limits));
-}
-
 /// A new tmpfs with `mode` for its root, bounded in size and inodes.
-fn bounded_tmpfs(mode: &str, attrs: u64) -> io::Result<OwnedFd> {
-    let bounds = *TMPFS_BOUNDS.get_or_init(|| tmpfs_bounds(&LimitsSection::default()));
+fn bounded_tmpfs(bounds: TmpfsBounds, mode: &str, attrs: u64) -> io::Result<OwnedFd> {
     let size = bounds.size.to_string();
     let inodes = bounds.nr_inodes.to_string();
     let options = [("mode", mode), ("size", &size), ("nr_inodes", &inodes)];
@@ -96,7 +101,7 @@ fn bounded_tmpfs(mode: &str, attrs: u64) -> io::Result<OwnedFd> {
 struct Sources(Vec<Option<OwnedFd>>);
 
 /// Pass 1: creates host directories and opens bind sources, in plan order.
-fn open_sources(plan: &[MountOp], guarded: &str) -> Result<Sources, Failure> {
+fn open_sources(plan: &[MountOp], guarded: &str, rules: &Rules) -> Result<Sources, Failure> {
     let mut out = Vec::with_capacity(plan.len());
     for op in plan {
         out.push(match op {
@@ -110,7 +115,7 @@ fn open_sources(plan: &[MountOp], guarded: &str) -> Result<Sources, Failure> {
                     .step_on(STEP, source.as_str())?
                 {
                     Some(fd) => {
-                        must_be_device(source.as_str(), &fd)?;
+                        must_be_device(rules, source.as_str(), &fd)?;
                         Some(fd)
                     }
                     None if flags.optional => None,
@@ -133,6 +138,7 @@ struct Tree {
     scratch: OwnedFd,
     root: OwnedFd,
     files: usize,
+    bounds: TmpfsBounds,
 }
 
 fn reopen(dir: BorrowedFd<'_>, name: &str) -> io::Result<OwnedFd> {
@@ -146,20 +152,21 @@ fn reopen(dir: BorrowedFd<'_>, name: &str) -> io::Result<OwnedFd> {
 }
 
 /// Pass 2 preparation: scratch tmpfs at `/tmp`, new root tmpfs at `/tmp/newroot`.
-fn new_tree() -> io::Result<Tree> {
-    let scratch = bounded_tmpfs("0700", NOSUID | NODEV)?;
+fn new_tree(bounds: TmpfsBounds) -> io::Result<Tree> {
+    let scratch = bounded_tmpfs(bounds, "0700", NOSUID | NODEV)?;
     let tmp = fs::openat2(fs::CWD, SCRATCH, libc::O_PATH | libc::O_DIRECTORY, 0, 0)?;
     mount::attach(scratch.as_fd(), tmp.as_fd())?;
     let scratch = fs::openat2(fs::CWD, SCRATCH, libc::O_PATH | libc::O_DIRECTORY, 0, 0)?;
     fs::mkdirat(scratch.as_fd(), "newroot", 0o755)?;
     let slot = reopen(scratch.as_fd(), "newroot")?;
-    let root = bounded_tmpfs("0755", NOSUID | NODEV)?;
+    let root = bounded_tmpfs(bounds, "0755", NOSUID | NODEV)?;
     mount::attach(root.as_fd(), slot.as_fd())?;
     let root = reopen(scratch.as_fd(), "newroot")?;
     Ok(Tree {
         scratch,
         root,
         files: 0,
+        bounds,
     })
 }
 
@@ -194,7 +201,7 @@ impl Tree {
 
     fn tmpfs(&self, dest: &str, mode: u32, attrs: u64) -> io::Result<()> {
         let target = self.dir(dest, 0o755)?;
-        let fs = bounded_tmpfs(&format!("{mode:o}"), attrs)?;
+        let fs = bounded_tmpfs(self.bounds, &format!("{mode:o}"), attrs)?;
         mount::attach(fs.as_fd(), target.as_fd())
     }
 
@@ -292,7 +299,7 @@ impl Tree {
             return Ok(());
         };
         if fs::fstat(target.as_fd())?.is_dir() {
-            let fs = bounded_tmpfs("0755", RDONLY | NOSUID | NODEV)?;
+            let fs = bounded_tmpfs(self.bounds, "0755", RDONLY | NOSUID | NODEV)?;
             mount::attach(fs.as_fd(), target.as_fd())
         } else {
             let empty = self.scratch_file(b"", 0o444)?;
@@ -354,12 +361,12 @@ fn describe(op: &MountOp) -> String {
 
 /// Builds the tree for `plan` (expanded: no placeholders, `When`, `BindEntries` or
 /// `Sorted`) and pivots into it. `guarded` is the host directory below which symlinks are
-/// never followed (`~/.var/app`).
-pub fn enter(plan: &[MountOp], guarded: &str) -> Result<(), Failure> {
+/// never followed (`~/.var/app`); `rules` bound every tmpfs and guard device-node binds.
+pub fn enter(plan: &[MountOp], guarded: &str, rules: &Rules) -> Result<(), Failure> {
     // Nothing done in this mount namespace may propagate back to the host.
     mount::make_all_slave().step("mount propagation")?;
-    let sources = open_sources(plan, guarded)?;
-    let mut tree = new_tree().step("new root")?;
+    let sources = open_sources(plan, guarded, rules)?;
+    let mut tree = new_tree(rules.tmpfs).step("new root")?;
     for (op, source) in plan.iter().zip(&sources.0) {
         tree.apply(op, source.as_ref())
             .map_err(|e| Failure::setup(STEP, format!("{}: {e}", describe(op))))?;
@@ -389,15 +396,18 @@ mod tests {
     fn a_device_node_source_must_open_a_device() {
         let dir = std::env::temp_dir();
         let dir = dir.to_str().expect("utf-8 temp dir");
-        set_device_nodes(vec![dir.to_string(), "/dev/null".to_string()]);
+        let rules = Rules::new(
+            &LimitsSection::default(),
+            vec![dir.to_string(), "/dev/null".to_string()],
+        );
         let open = |p: &str| fs::openat2(fs::CWD, p, libc::O_PATH, 0, 0).expect("open");
-        let err = must_be_device(dir, &open(dir)).unwrap_err();
+        let err = must_be_device(&rules, dir, &open(dir)).unwrap_err();
         assert!(
             err.message.contains("not a character or block device"),
             "{err}"
         );
-        assert!(must_be_device("/dev/null", &open("/dev/null")).is_ok());
+        assert!(must_be_device(&rules, "/dev/null", &open("/dev/null")).is_ok());
         // Other binds are not device-node grants: a directory is fine there.
-        assert!(must_be_device("/usr", &open("/usr")).is_ok());
+        assert!(must_be_device(&rules, "/usr", &open("/usr")).is_ok());
     }
 }

@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
     }
     loopback(blob.namespaces)?;
     let mask = fs::umask(0);
-    root::enter(&host.plan, &host.guarded)?;
+    root::enter(&host.plan, &host.guarded, &host.root_rules)?;
     root::seal_root()?;
     fs::umask(mask);
     no_new_privs()?;
@@ -83,6 +83,7 @@ struct HostView {
     env: BTreeMap<String, String>,
     guarded: String,
     conditions: Vec<(Condition, bool)>,
+    root_rules: root::Rules,
 }
 
 /// Expand placeholders and evaluate the plan's host conditions while the host is
@@ -92,9 +93,10 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
     const STEP: &str = "expand plan";
     let launch = launch::gather(args, &blob.app_id);
     let values = Values::new(&launch);
-    device_nodes_are_devices(blob, &values)?;
-    // Every tmpfs the root step mounts is bounded by the memory limit (or the default).
-    root::set_tmpfs_bounds(&blob.limits);
+    let device_nodes = device_nodes_are_devices(blob, &values)?;
+    // Every tmpfs the root step mounts is bounded by the memory limit (or the default),
+    // and a device-node bind is checked again on the descriptor it binds.
+    let root_rules = root::Rules::new(&blob.limits, device_nodes);
     let plan = expand::expand_plan(&blob.mounts, &values, &RealFs).step(STEP)?;
     let env_ops = expand::expand_env(&blob.env, &values, &RealFs).step(STEP)?;
     let mut env = launch.env.clone();
@@ -119,6 +121,7 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
         env,
         guarded,
         conditions,
+        root_rules,
     })
 }
 
@@ -128,7 +131,7 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
 /// to the plan, which skips it (the bind is optional, like `--dev-bind-try`). The path is
 /// followed as the bind follows it (`/dev/serial/by-id/…` links to the node). The mount
 /// step checks the opened source once more.
-fn device_nodes_are_devices(blob: &Blob, values: &Values) -> Result<(), Failure> {
+fn device_nodes_are_devices(blob: &Blob, values: &Values) -> Result<Vec<String>, Failure> {
     use std::os::unix::fs::FileTypeExt;
     const STEP: &str = "device nodes";
     let paths: Vec<String> = blob
@@ -136,10 +139,8 @@ fn device_nodes_are_devices(blob: &Blob, values: &Values) -> Result<(), Failure>
         .iter()
         .filter_map(|node| values.expand(node.as_str()).ok())
         .collect();
-    // The bind step checks the descriptor it binds again (no window between the two).
-    root::set_device_nodes(paths.clone());
-    for path in paths {
-        let Ok(meta) = std::fs::metadata(&path) else {
+    for path in &paths {
+        let Ok(meta) = std::fs::metadata(path) else {
             continue;
         };
         let kind = meta.file_type();
@@ -155,7 +156,9 @@ fn device_nodes_are_devices(blob: &Blob, values: &Values) -> Result<(), Failure>
             ));
         }
     }
-    Ok(())
+    // The returned paths go to the root step, which checks the descriptor it binds
+    // again (no window between the two checks).
+    Ok(paths)
 }
 
 /// D-Bus, still on the host and before any namespace exists: the real `xdg-dbus-proxy`

@@ -28,6 +28,7 @@ fn blob() -> Vec<u8> {
         landlock: Default::default(),
         limits: Default::default(),
         dbus: Default::default(),
+        device_nodes: Vec::new(),
     }
     .encode()
 }
