@@ -2,3 +2,4 @@
 
 pub mod dbus_bus;
 pub mod dbus_wire;
+pub mod stage;

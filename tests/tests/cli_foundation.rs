@@ -567,7 +567,7 @@ fn includes_fall_back_to_env_then_installed_share_then_build_tree() {
     // An installed layout: <prefix>/bin/portcullis and <prefix>/share/portcullis/policies.
     std::fs::create_dir_all(root.join("prefix/bin")).unwrap();
     let installed = root.join("prefix/bin/portcullis");
-    std::fs::copy(binary(), &installed).unwrap();
+    portcullis_tests::stage::copy_executable(binary(), &installed);
     let fragment = |dir: &Path, statement: &str| {
         std::fs::create_dir_all(dir.join("fragments")).unwrap();
         std::fs::write(

@@ -87,8 +87,8 @@ impl Stage {
         chmod(dir.path(), 0o755);
         let exec = dir.path().join("portcullis-exec");
         let probe = dir.path().join("portcullis-probe");
-        std::fs::copy(workspace_bin("portcullis-exec"), &exec).expect("stage exec");
-        std::fs::copy(workspace_bin("portcullis-probe"), &probe).expect("stage probe");
+        portcullis_tests::stage::copy_executable(&workspace_bin("portcullis-exec"), &exec);
+        portcullis_tests::stage::copy_executable(&workspace_bin("portcullis-probe"), &probe);
         chmod(&exec, 0o755);
         chmod(&probe, 0o755);
         for who in ["caller", "nobody"] {

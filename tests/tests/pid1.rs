@@ -52,9 +52,7 @@ const TAKEN_OVER: i32 = 77;
 
 fn stage_attack(stage: &Stage) -> PathBuf {
     let path = stage.dir.path().join("portcullis-attack");
-    std::fs::copy(workspace_bin("portcullis-attack"), &path).expect("stage attack");
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
+    portcullis_tests::stage::copy_executable(&workspace_bin("portcullis-attack"), &path);
     path
 }
 
