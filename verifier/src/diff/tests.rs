@@ -147,6 +147,7 @@ fn beyond_layers_are_compared() {
             last: 443,
         }],
         bind: vec![],
+        udp_none: false,
         origin: at(2),
     });
     a.beyond.deny.push(DenyMask {
