@@ -6,6 +6,8 @@
 //!   its verifier, and the real kernel, bwrap, xdg-dbus-proxy or apparmor_parser;
 //! * `executor`, `escape`: `portcullis-exec` for real, and the escape battery run as root
 //!   and as an unprivileged user;
+//! * `network_attacks`: the ways around TCP port rules (MPTCP, SCTP, TCP Fast Open,
+//!   io_uring) tried for real against a host listener;
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs.
 //!
@@ -21,6 +23,7 @@ mod defense;
 mod escape;
 mod executor;
 mod mounts;
+mod network_attacks;
 mod seccomp;
 mod syntax;
 mod verify;
