@@ -80,6 +80,7 @@ codes! {
     NoCliForm = "no-cli-form", false, "a rule that has no finish-args form (only the keyfile can say it)";
     MissingAppId = "missing-app-id", false, "the input names no application id";
     MaskNeedsLandlock = "mask-needs-landlock", false, "deny masks are held by landlock's filesystem rules: a kernel without landlock refuses the launch, whatever `require landlock` says";
+    IoUringWithPortRules = "io-uring-with-port-rules", false, "`allow io-uring` together with port rules: io_uring operations would bypass them";
     NotExpressible = "not-expressible", false, "a portcullis rule Flatpak's forms cannot express, left out of an export";
     ParseUnexpected = "unexpected", true, "policy language: a token that cannot stand where it is";
     ParseMissingValue = "missing-value", true, "policy language: a statement word or `,` with no value after it";

@@ -11,7 +11,7 @@ use portcullis_ir::{Beyond, Context, Policy};
 use portcullis_syntax::ast::Document;
 use portcullis_syntax::{SourceFile, Spanned};
 
-use crate::check::conflicts;
+use crate::check::{self, conflicts};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, DiagnosticsExt};
 use crate::import::{self, Form};
@@ -99,7 +99,8 @@ pub fn compile(file: &SourceFile, options: &Options) -> Compiled {
     let mut lowering = Lowering::new(file, 0);
     let identity = identity::lower(&mut lowering, document.header.as_ref(), document.input);
     lowering.items(&document.items, &mut session);
-    let findings = conflicts::check(&lowering.facts, &lowering.context);
+    let mut findings = conflicts::check(&lowering.facts, &lowering.context);
+    findings.extend(check::beyond::check(&lowering.beyond));
     diagnostics.append(&mut lowering.diags);
     diagnostics.extend(findings.into_iter().map(|d| d.in_file(file)));
     let policy = (!diagnostics.has_errors()).then_some(Policy {

@@ -461,3 +461,32 @@ fn empty_and_comment_only_files() {
     assert_eq!(d.trailing_comments.len(), 2);
     assert!(d.header.is_none());
 }
+
+/// `udp none` is a network rule like `bind none` (the checker decides that `udp` takes
+/// only `none`); `allow io-uring` is an ordinary `allow` statement (the checker decides
+/// that only the policy language knows the word). Both print back as written.
+#[test]
+fn udp_none_and_allow_io_uring() {
+    let text =
+        "app org.test.App {\n    allow io-uring\n    network { connect tcp 443; udp none }\n}\n";
+    let d = doc(text);
+    let kinds: Vec<&ItemKind> = d.items.iter().map(|i| &i.kind).collect();
+    assert!(
+        matches!(kinds[0], ItemKind::Allow { negated: false, value } if value.value == "io-uring")
+    );
+    assert!(
+        matches!(kinds[2], ItemKind::NetworkRule { direction, ports } if direction.value == "udp" && ports.is_empty())
+    );
+    let printed = portcullis_syntax::print(&d);
+    assert!(printed.contains("allow io-uring"), "{printed}");
+    assert!(
+        printed.contains("network { connect tcp 443; udp none }"),
+        "{printed}"
+    );
+    // A port list after `udp` still parses (as a network rule with ports) so that the
+    // checker can say why it is wrong on its own span.
+    let d = doc("network udp tcp 53\n");
+    assert!(
+        matches!(&d.items[0].kind, ItemKind::NetworkRule { direction, ports } if direction.value == "udp" && ports.len() == 1)
+    );
+}

@@ -800,3 +800,122 @@ fn include_accepts_only_policy_language_files() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `udp none` and `allow io-uring`: portcullis-only rules, lowered beyond Flatpak's
+/// context; Flatpak's own forms never produce them.
+#[test]
+fn udp_none_and_allow_io_uring_are_policy_language_only() {
+    let text = "app org.test.App {\n    share network\n    \
+                network { connect tcp 443; bind none; udp none }\n}\n";
+    let policy = compile(&SourceFile::new("x.policy", text), &Options::default())
+        .policy
+        .expect("valid");
+    let net = policy.beyond.network.as_ref().expect("port rules");
+    assert!(net.udp_none);
+    assert!(policy.beyond.io_uring.is_none());
+
+    let text = "app org.test.App {\n    allow io-uring\n}\n";
+    let policy = compile(&SourceFile::new("x.policy", text), &Options::default())
+        .policy
+        .expect("valid");
+    assert!(policy.beyond.io_uring.is_some());
+    assert!(policy.context.features.is_empty(), "not a Flatpak feature");
+    let text = "app org.test.App {\n    allow io-uring\n    disallow io-uring\n}\n";
+    let policy = compile(&SourceFile::new("x.policy", text), &Options::default())
+        .policy
+        .expect("valid");
+    assert!(policy.beyond.io_uring.is_none(), "the last statement wins");
+
+    // finish-args: an unknown feature, as Flatpak's own --allow would say.
+    let compiled = args(&["--allow=io-uring"]);
+    assert!(compiled.policy.is_none());
+    assert!(compiled
+        .diagnostics
+        .iter()
+        .any(|d| d.code == Code::UnknownValue && d.severity == Severity::Error));
+    // A keyfile: ignored with a warning, as Flatpak ignores unknown features there.
+    let policy =
+        keyfile_policy("[Application]\nname=org.test.App\n[Context]\nfeatures=io-uring;devel;\n");
+    assert!(policy.beyond.io_uring.is_none());
+    assert!(policy.context.has_feature(Feature::Devel));
+}
+
+#[test]
+fn udp_takes_only_none() {
+    let diags = policy_diags("app org.test.App {\n    network { udp tcp 53 }\n}\n");
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == Code::InvalidValue && d.message.contains("UDP")),
+        "{diags:?}"
+    );
+    let diags = policy_diags("app org.test.App {\n    network { listen none }\n}\n");
+    assert!(diags.iter().any(|d| d.code == Code::InvalidValue
+        && d.help.as_deref().is_some_and(|h| h.contains("udp none"))));
+}
+
+#[test]
+fn allow_io_uring_with_port_rules_is_an_error() {
+    let text = "app org.test.App {\n    share network\n    allow io-uring\n    \
+                network { connect tcp 443 }\n}\n";
+    let compiled = compile(&SourceFile::new("x.policy", text), &Options::default());
+    assert!(compiled.policy.is_none(), "an error stops the compile");
+    let finding = compiled
+        .diagnostics
+        .iter()
+        .find(|d| d.code == Code::IoUringWithPortRules)
+        .expect("the finding");
+    assert_eq!(finding.severity, Severity::Error);
+    assert!(!finding.is_invalid_input(), "a finding about valid input");
+    assert_eq!(finding.labels.len(), 2, "both statements are labelled");
+}
+
+#[test]
+fn export_warns_for_udp_none_and_allow_io_uring_and_the_ast_keeps_them() {
+    for (text, needle) in [
+        (
+            "app org.test.App {\n    share network\n    network { connect tcp 443; udp none }\n}\n",
+            "udp none",
+        ),
+        (
+            "app org.test.App {\n    allow io-uring\n}\n",
+            "allow io-uring",
+        ),
+    ] {
+        let policy = compile(&SourceFile::new("x.policy", text), &Options::default())
+            .policy
+            .expect("valid");
+        let (list, diags) = export::finish_args(&policy);
+        assert!(
+            list.iter()
+                .all(|a| !a.contains("io-uring") && !a.contains("udp")),
+            "{list:?}"
+        );
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.code == Code::NotExpressible && d.message.contains(needle)),
+            "{needle}: {diags:?}"
+        );
+        assert!(export::metadata(&policy)
+            .1
+            .iter()
+            .any(|d| d.code == Code::NotExpressible && d.message.contains(needle)));
+        let printed = portcullis_syntax::print(&export::document(&policy));
+        assert!(printed.contains(needle), "{printed}");
+        let again = compile(
+            &SourceFile::new("again.policy", printed),
+            &Options::default(),
+        )
+        .policy
+        .expect("the printed policy compiles");
+        assert_eq!(
+            again.beyond.io_uring.is_some(),
+            policy.beyond.io_uring.is_some()
+        );
+        assert_eq!(
+            again.beyond.network.map(|n| n.udp_none),
+            policy.beyond.network.map(|n| n.udp_none)
+        );
+    }
+}

@@ -10,6 +10,8 @@
 //!   (pid 1, `listen` supervision, the D-Bus proxy);
 //! * `masks`: deny masks under attack (creating, renaming around, relinking across
 //!   launches), for real, as root and as an unprivileged user;
+//! * `network_attacks`: the ways around TCP port rules (MPTCP, SCTP, TCP Fast Open,
+//!   io_uring) tried for real against a host listener;
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs;
 //! * `sign`: signed blobs, keys and the trust check end to end.
@@ -28,6 +30,7 @@ mod executor;
 mod guards;
 mod masks;
 mod mounts;
+mod network_attacks;
 mod pid1;
 mod seccomp;
 mod sign;

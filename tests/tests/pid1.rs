@@ -138,6 +138,7 @@ fn port_rules(bind_port: u16) -> Policy {
             first: bind_port,
             last: bind_port,
         }],
+        udp_none: false,
         origin: Default::default(),
     });
     policy

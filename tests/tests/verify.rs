@@ -269,3 +269,40 @@ fn an_empty_or_garbled_blob_file_is_refused_everywhere() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A blob compiled without port rules (Flatpak's filter: MPTCP, SCTP and TCP Fast Open
+/// pass, io_uring allowed) fails verification against a policy that has them and refuses
+/// io_uring: the seccomp section names `socket`, the send calls and io_uring.
+#[test]
+fn a_filter_without_the_port_rule_hardening_fails_verification() {
+    let dir = scratch("ports");
+    let blob = compile(
+        &dir,
+        "open",
+        "app com.example.Ports {\n    share network\n    allow io-uring\n}\n",
+    );
+    let strict = dir.join("strict.policy");
+    std::fs::write(
+        &strict,
+        "app com.example.Ports {\n    share network\n    network { connect tcp 443; bind none }\n}\n",
+    )
+    .expect("write");
+    let out = portcullis(
+        &dir,
+        &[
+            "verify",
+            blob.to_str().expect("utf-8"),
+            "--policy",
+            strict.to_str().expect("utf-8"),
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("seccomp: FAILED"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("seccomp-mismatch") && l.contains("socket")),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -60,6 +60,7 @@ pub fn sample() -> Policy {
             last: 8443,
         }],
         bind: vec![],
+        udp_none: false,
         origin: at(60),
     });
     policy

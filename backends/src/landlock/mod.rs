@@ -153,6 +153,7 @@ mod tests {
         policy.beyond.network = Some(portcullis_ir::beyond::NetworkRules {
             connect: vec![range(8443, 8443)],
             bind: vec![],
+            udp_none: false,
             origin: Default::default(),
         });
         policy.beyond.requirements.landlock = Level::Off;

@@ -38,6 +38,8 @@ const JEQ_K: u16 = 0x15;
 const JGE_K: u16 = 0x35;
 /// `BPF_JMP | BPF_JSET | BPF_K`.
 const JSET_K: u16 = 0x45;
+/// `BPF_ALU | BPF_AND | BPF_K`.
+const AND_K: u16 = 0x54;
 /// `BPF_RET | BPF_K`.
 const RET_K: u16 = 0x06;
 
@@ -102,6 +104,26 @@ pub fn jset(k: u32, jt: u8, jf: u8) -> SockFilter {
         code: JSET_K,
         jt,
         jf,
+        k,
+    }
+}
+
+/// Whether `ins` is `ja`.
+pub fn is_ja(ins: SockFilter) -> bool {
+    ins.code == JA
+}
+
+/// Whether `ins` is a conditional jump (`jeq`, `jge`, `jset` against `k`).
+pub fn is_conditional(ins: SockFilter) -> bool {
+    matches!(ins.code, JEQ_K | JGE_K | JSET_K)
+}
+
+/// `A &= k`.
+pub fn and(k: u32) -> SockFilter {
+    SockFilter {
+        code: AND_K,
+        jt: 0,
+        jf: 0,
         k,
     }
 }

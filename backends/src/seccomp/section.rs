@@ -23,10 +23,7 @@ pub fn build(spec: &FilterSpec, arch: Arch) -> Result<Vec<SockFilter>, SeccompEr
     let mut by_nr: BTreeMap<u32, Leaf> = BTreeMap::new();
     for rule in &spec.rules {
         if let Some(nr) = arch.syscall_number(rule.syscall) {
-            by_nr.insert(
-                nr,
-                args::leaf(&rule.condition, rule.action, arch).map_err(too_far)?,
-            );
+            by_nr.insert(nr, args::leaf(&rule.clauses, arch).map_err(too_far)?);
         }
     }
     let mut pieces = Pieces::default();

@@ -70,12 +70,22 @@ pub fn describe_ports(ranges: &[PortRange], separator: &str) -> String {
 
 /// TCP port allowlists (Landlock ABI 4+). Only meaningful with `share=network`; without it
 /// the network namespace is private anyway.
+///
+/// Landlock's port rules cover TCP alone. So that they cannot be walked around, a policy
+/// with port rules also gets a stricter seccomp filter (`seccomp::Features::port_rules`):
+/// inet sockets other than TCP, UDP and ping (MPTCP, SCTP, raw, …) are refused, and so is
+/// `MSG_FASTOPEN`. UDP stays outside Landlock's rules: `udp none` refuses it altogether.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkRules {
     /// Ports the app may connect to over TCP; empty means none.
     pub connect: Vec<PortRange>,
     /// Ports the app may bind over TCP; empty means none.
     pub bind: Vec<PortRange>,
+    /// `udp none`: inet datagram sockets (UDP, UDP-Lite, ping) are refused by seccomp.
+    /// Without it UDP is not restricted by port (Landlock has no UDP rules); with it plain
+    /// DNS over UDP fails too.
+    #[serde(default)]
+    pub udp_none: bool,
     /// Where the rules were written.
     pub origin: Origin,
 }
@@ -220,6 +230,12 @@ pub struct Beyond {
     pub bus_rules: Vec<BusRule>,
     /// How hard each layer must hold.
     pub requirements: Requirements,
+    /// `allow io-uring` (portcullis only): where it was granted. `None`, the default,
+    /// refuses `io_uring_setup`, `io_uring_enter` and `io_uring_register` with ENOSYS,
+    /// because io_uring operations (socket, connect, send, listen, …) bypass every
+    /// argument rule of the seccomp filter.
+    #[serde(default)]
+    pub io_uring: Option<Origin>,
 }
 
 #[cfg(test)]

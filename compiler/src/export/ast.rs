@@ -203,6 +203,18 @@ fn beyond(policy: &Policy, items: &mut Vec<Item>) {
                     .collect(),
             }));
         }
+        if net.udp_none {
+            items.push(item(ItemKind::NetworkRule {
+                direction: s("udp"),
+                ports: Vec::new(),
+            }));
+        }
+    }
+    if beyond.io_uring.is_some() {
+        items.push(item(ItemKind::Allow {
+            negated: false,
+            value: s(crate::lower::IO_URING),
+        }));
     }
     let limits = &beyond.limits;
     for (name, limit) in [

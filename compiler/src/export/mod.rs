@@ -27,8 +27,9 @@ use crate::diagnostic::Diagnostic;
 pub(crate) type Bitset = (&'static str, &'static str, Vec<(&'static str, bool)>);
 
 /// A warning for each beyond-Flatpak rule that neither finish-args nor the metadata
-/// keyfile can say: deny masks, port rules and limits (the export grants more), single
-/// device nodes and call/broadcast rules (the export grants less).
+/// keyfile can say: deny masks, port rules, `udp none` and limits (the export grants more),
+/// single device nodes and call/broadcast rules (the export grants less), and
+/// `allow io-uring` (Flatpak's filter allows io_uring for every app anyway).
 pub(crate) fn beyond_dropped(policy: &Policy, target: &str) -> Vec<Diagnostic> {
     let beyond = &policy.beyond;
     let mut out = Vec::new();
@@ -51,6 +52,15 @@ pub(crate) fn beyond_dropped(policy: &Policy, target: &str) -> Vec<Diagnostic> {
             let ports = portcullis_ir::beyond::describe_ports(ranges, ", ");
             warn(format!("the network rule `{direction} tcp {ports}`"), MORE);
         }
+        if net.udp_none {
+            warn("the network rule `udp none`".to_string(), MORE);
+        }
+    }
+    if beyond.io_uring.is_some() {
+        warn(
+            "`allow io-uring`".to_string(),
+            "Flatpak's filter allows io_uring to every app anyway",
+        );
     }
     let limits = &beyond.limits;
     for (name, limit) in [

@@ -23,7 +23,10 @@ pub fn merge(base: &mut Beyond, upper: Beyond) {
         });
         net.connect.extend(upper_net.connect);
         net.bind.extend(upper_net.bind);
+        net.udp_none |= upper_net.udp_none;
     }
+    // An included `allow io-uring` grants it, as an included `allow` of Flatpak's does.
+    base.io_uring = upper.io_uring.or(base.io_uring);
     let limits = &mut base.limits;
     let up = upper.limits;
     limits.memory = up.memory.or(limits.memory);
@@ -97,9 +100,23 @@ pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
             match direction.value.as_str() {
                 "connect" => net.connect.extend(ranges),
                 "bind" => net.bind.extend(ranges),
+                // `udp none`: Landlock has no UDP rules, so UDP is either left alone (no
+                // statement) or refused altogether by seccomp; ports cannot be listed.
+                "udp" if ranges.is_empty() => net.udp_none = true,
+                "udp" => invalid(
+                    lowering,
+                    direction.span,
+                    "UDP takes no port list".to_string(),
+                    "write `udp none` (Landlock has no UDP port rules; without `udp none` UDP is not restricted)",
+                ),
                 other => {
                     let message = format!("unknown network direction `{other}`");
-                    invalid(lowering, direction.span, message, "use `connect` or `bind`");
+                    invalid(
+                        lowering,
+                        direction.span,
+                        message,
+                        "use `connect`, `bind` or `udp none`",
+                    );
                 }
             }
         }

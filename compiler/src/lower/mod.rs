@@ -23,6 +23,9 @@ use crate::check::{strings, suggest, values};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 
+/// The `allow` word of the portcullis-only io_uring permission.
+pub const IO_URING: &str = "io-uring";
+
 /// What one statement said, for the document-wide checks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FactKind {
@@ -218,13 +221,27 @@ impl<'a> Lowering<'a> {
                 }
                 None => self.unknown_value("device type", value, &Device::ALL.iter().map(|v| v.name()).collect::<Vec<_>>(), item.dialect),
             },
+            // `allow io-uring` is portcullis's own (Flatpak's filter always allows
+            // io_uring): only the policy language has it, and it lives beyond the context.
+            // In Flatpak's forms it stays an unknown feature, so import never yields it.
+            ItemKind::Allow { negated, value }
+                if value.value == IO_URING && item.dialect == Dialect::Policy =>
+            {
+                self.beyond.io_uring = (!negated).then_some(origin);
+            }
             ItemKind::Allow { negated, value } => match Feature::from_name(&value.value) {
                 Some(feature) => {
                     let setting = Setting { enabled: !negated, origin };
                     self.context.features.insert(feature, setting);
                     self.fact(FactKind::Feature(feature), !negated, item, value.span);
                 }
-                None => self.unknown_value("feature", value, &Feature::ALL.iter().map(|v| v.name()).collect::<Vec<_>>(), item.dialect),
+                None => {
+                    let mut valid: Vec<&str> = Feature::ALL.iter().map(|v| v.name()).collect();
+                    if item.dialect == Dialect::Policy {
+                        valid.push(IO_URING);
+                    }
+                    self.unknown_value("feature", value, &valid, item.dialect)
+                }
             },
             ItemKind::Filesystem {
                 negated,

@@ -2,8 +2,13 @@
 //! [--marker-reversed TEXT] [--host-pid N] [--device P]...`: run inside a sandbox, tries every way
 //! out the escape battery names and prints one JSON object: `{"probes": [{"name", "escaped",
 //! "detail"}]}`. A probe "escaped" when the sandbox let the attempt succeed.
+//!
+//! `portcullis-probe --net-attacks IP:PORT [--net-allowed IP:PORT]` runs only the attempts
+//! around TCP port rules (see [`net`]) and prints `{"attacks": [{"name", "ok", "errno",
+//! "detail"}]}` (`errno` is 0 when the attempt got through).
 
 mod checks;
+mod net;
 mod sys;
 
 /// What the test told the probe about the host.
@@ -24,6 +29,10 @@ pub struct Targets {
     pub host_pid: Option<i32>,
     /// Host device nodes that were not granted.
     pub devices: Vec<String>,
+    /// `--net-attacks`: the listener the port-rule attacks aim at.
+    pub net_attacks: Option<std::net::SocketAddrV4>,
+    /// `--net-allowed`: a listener on a port the policy allows.
+    pub net_allowed: Option<std::net::SocketAddrV4>,
 }
 
 /// One probe's verdict.
@@ -63,6 +72,16 @@ fn parse() -> Result<Targets, String> {
             "--marker-reversed" => targets.marker = Some(value.chars().rev().collect()),
             "--host-pid" => targets.host_pid = value.parse().ok(),
             "--device" => targets.devices.push(value),
+            "--net-attacks" | "--net-allowed" => {
+                let addr = value
+                    .parse()
+                    .map_err(|_| format!("{flag} needs IPv4:PORT, not {value}"))?;
+                if flag == "--net-attacks" {
+                    targets.net_attacks = Some(addr);
+                } else {
+                    targets.net_allowed = Some(addr);
+                }
+            }
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -77,6 +96,22 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(target) = targets.net_attacks {
+        let items: Vec<String> = net::all(target, targets.net_allowed)
+            .iter()
+            .map(|o| {
+                format!(
+                    "{{\"name\":{},\"ok\":{},\"errno\":{},\"detail\":{}}}",
+                    json_string(o.name),
+                    o.result.is_ok(),
+                    o.result.err().unwrap_or(0),
+                    json_string(&o.detail)
+                )
+            })
+            .collect();
+        println!("{{\"attacks\":[{}]}}", items.join(","));
+        return;
+    }
     let verdicts = checks::all(&targets);
     let items: Vec<String> = verdicts
         .iter()

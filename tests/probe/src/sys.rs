@@ -171,3 +171,99 @@ pub fn open_pty() -> Result<(i32, i32), i32> {
         Ok((master, slave))
     }
 }
+
+/// `socket(domain, type, protocol)`.
+pub fn socket(domain: i32, ty: i32, protocol: i32) -> Raw {
+    // SAFETY: integer arguments only.
+    done(i64::from(unsafe { libc::socket(domain, ty, protocol) }))
+}
+
+/// `close(fd)` on a descriptor the caller owns.
+pub fn close(fd: i32) {
+    // SAFETY: the caller's own descriptor, closed once.
+    unsafe { libc::close(fd) };
+}
+
+fn sockaddr_in(addr: std::net::SocketAddrV4) -> libc::sockaddr_in {
+    // SAFETY: an all-zero sockaddr_in is valid.
+    let mut out: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    out.sin_family = libc::AF_INET as libc::sa_family_t;
+    out.sin_port = addr.port().to_be();
+    out.sin_addr.s_addr = u32::from_ne_bytes(addr.ip().octets());
+    out
+}
+
+const SOCKADDR_IN_LEN: u32 = std::mem::size_of::<libc::sockaddr_in>() as u32;
+
+/// `connect(fd, addr)`.
+pub fn connect_in(fd: i32, addr: std::net::SocketAddrV4) -> Raw {
+    let sa = sockaddr_in(addr);
+    // SAFETY: `sa` is a valid sockaddr_in of the length passed.
+    let rc = unsafe {
+        libc::connect(
+            fd,
+            &sa as *const _ as *const libc::sockaddr,
+            SOCKADDR_IN_LEN,
+        )
+    };
+    done(i64::from(rc))
+}
+
+/// `bind(fd, addr)`.
+pub fn bind_in(fd: i32, addr: std::net::SocketAddrV4) -> Raw {
+    let sa = sockaddr_in(addr);
+    // SAFETY: `sa` is a valid sockaddr_in of the length passed.
+    let rc = unsafe {
+        libc::bind(
+            fd,
+            &sa as *const _ as *const libc::sockaddr,
+            SOCKADDR_IN_LEN,
+        )
+    };
+    done(i64::from(rc))
+}
+
+/// `sendto(fd, data, flags, addr)`.
+pub fn sendto_in(fd: i32, data: &[u8], flags: i32, addr: std::net::SocketAddrV4) -> Raw {
+    let sa = sockaddr_in(addr);
+    // SAFETY: `data` is readable for its length; `sa` is a valid sockaddr_in.
+    let rc = unsafe {
+        libc::sendto(
+            fd,
+            data.as_ptr().cast(),
+            data.len(),
+            flags,
+            &sa as *const _ as *const libc::sockaddr,
+            SOCKADDR_IN_LEN,
+        )
+    };
+    done(rc as i64)
+}
+
+/// `sendmsg(fd, {addr, [data]}, flags)`.
+pub fn sendmsg_in(fd: i32, data: &[u8], flags: i32, addr: std::net::SocketAddrV4) -> Raw {
+    let mut sa = sockaddr_in(addr);
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: an all-zero msghdr is valid; its pointers are set below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = &mut sa as *mut _ as *mut libc::c_void;
+    msg.msg_namelen = SOCKADDR_IN_LEN;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: `msg` points at `sa` and `iov`, which point at live, readable memory; the
+    // kernel only reads them.
+    let rc = unsafe { libc::sendmsg(fd, &msg, flags) };
+    done(rc as i64)
+}
+
+/// `io_uring_setup(entries, &params)` with zeroed parameters; returns the ring's fd.
+pub fn io_uring_setup(entries: u32) -> Raw {
+    // struct io_uring_params is 120 bytes; the kernel reads and writes back that much.
+    let mut params = [0u64; 16];
+    // SAFETY: `params` is 128 writable bytes, more than the kernel's struct.
+    let rc = unsafe { libc::syscall(libc::SYS_io_uring_setup, entries, params.as_mut_ptr()) };
+    done(rc)
+}

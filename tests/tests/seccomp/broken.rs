@@ -1,9 +1,10 @@
 //! The verifier refuses deliberately broken programs: each breakage shows up as the
 //! static finding or the validation mismatch it should.
 
+use portcullis_ir::seccomp::decide::argument_constants;
 use portcullis_ir::seccomp::{Action, Arch, Features};
 use portcullis_verifier::bpf::check::FindingKind;
-use portcullis_verifier::bpf::{check, validate, Insn};
+use portcullis_verifier::bpf::{check, probe, run, validate, Insn};
 
 use super::support::program;
 
@@ -229,4 +230,120 @@ fn a_64_bit_ioctl_compare() {
         .mismatches
         .iter()
         .any(|m| m.syscall == Some("ioctl") && m.args[1] >> 32 != 0 && m.args[1] as u32 == 0x5412));
+}
+
+/// The filter of a policy with port rules.
+fn with_port_rules() -> (Vec<Insn>, Features) {
+    let features = super::support::features(&["port-rules"]);
+    (program(features, Arch::X86_64), features)
+}
+
+const ALU_AND: u16 = 0x54;
+const JSET: u16 = 0x45;
+
+#[test]
+fn a_socket_type_compared_without_its_mask() {
+    // `A &= 0xf` turned into `A &= 0xffffffff`: SOCK_NONBLOCK/SOCK_CLOEXEC now change the
+    // verdict, so an ordinary non-blocking TCP socket is refused. Validation must see the
+    // flags bits even though no constant of the program mentions them.
+    let (mut prog, features) = with_port_rules();
+    let and = prog
+        .iter()
+        .position(|i| i.code == ALU_AND && i.k == 0xf)
+        .expect("the type mask");
+    prog[and].k = 0xffff_ffff;
+    assert_eq!(check(&prog), vec![], "still well-formed");
+    let report = validate(&prog, features, Arch::X86_64);
+    assert!(report.mismatches.iter().any(|m| m.syscall == Some("socket")
+        && m.args[1] as u32 & 0xf == 1
+        && m.args[1] as u32 != 1
+        && m.expected == "ALLOW"
+        && m.got == "ERRNO(EACCES)"));
+}
+
+#[test]
+fn mptcp_let_through() {
+    // The inet clause's EACCES turned into ALLOW: MPTCP (and SCTP, raw) pass. Only a probe
+    // that sets the family, the type and the protocol together can see it.
+    let (mut prog, features) = with_port_rules();
+    let eacces = Action::Errno(13).to_ret();
+    for insn in prog.iter_mut().filter(|i| i.code == RET && i.k == eacces) {
+        insn.k = Action::Allow.to_ret();
+    }
+    assert_eq!(check(&prog), vec![], "still well-formed");
+    let report = validate(&prog, features, Arch::X86_64);
+    assert!(report.mismatch_count > 0);
+    assert_eq!(
+        report
+            .mismatched_syscalls
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        ["socket"]
+    );
+    assert!(report
+        .mismatches
+        .iter()
+        .all(|m| m.expected == "ERRNO(EACCES)" && m.got == "ALLOW"));
+    // The MPTCP triple is among the probes, and the program gets it wrong.
+    let socket = Arch::X86_64.syscall_number("socket").expect("socket");
+    let extra = |i| argument_constants(Arch::X86_64, socket, i);
+    let probes = probe::for_number(&[&prog], Arch::X86_64.audit(), socket, &extra);
+    let mptcp = probes
+        .iter()
+        .find(|d| d.args[..3] == [2, 1, 262])
+        .expect("an MPTCP probe");
+    assert_eq!(run(&prog, mptcp).expect("runs").ret, Action::Allow.to_ret());
+}
+
+#[test]
+fn the_fast_open_flag_misread() {
+    // The MSG_FASTOPEN test reads another flag bit (MSG_DONTWAIT): TCP Fast Open passes
+    // and non-blocking sends are refused.
+    let (mut prog, features) = with_port_rules();
+    let mut changed = 0;
+    for insn in prog
+        .iter_mut()
+        .filter(|i| i.code == JSET && i.k == 0x2000_0000)
+    {
+        insn.k = 0x40;
+        changed += 1;
+    }
+    assert_eq!(changed, 3, "sendto, sendmsg, sendmmsg");
+    let report = validate(&prog, features, Arch::X86_64);
+    for name in ["sendto", "sendmsg", "sendmmsg"] {
+        assert!(
+            report.mismatches.iter().any(|m| m.syscall == Some(name)
+                && m.expected == "ERRNO(EOPNOTSUPP)"
+                && m.got == "ALLOW"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_filter_without_the_port_rule_hardening() {
+    // Flatpak's rules alone (no port rules) validated against a policy that has them.
+    let features = super::support::features(&["port-rules"]);
+    let prog = program(Features::default(), Arch::X86_64);
+    let report = validate(&prog, features, Arch::X86_64);
+    assert_eq!(
+        report.mismatched_syscalls.into_iter().collect::<Vec<_>>(),
+        ["sendmmsg", "sendmsg", "sendto", "socket"]
+    );
+}
+
+#[test]
+fn io_uring_allowed_by_a_default_filter() {
+    // The filter of `allow io-uring` validated as a policy without it.
+    let prog = program(super::support::features(&["io-uring"]), Arch::X86_64);
+    let report = validate(&prog, Features::default(), Arch::X86_64);
+    assert_eq!(
+        report.mismatched_syscalls.into_iter().collect::<Vec<_>>(),
+        ["io_uring_enter", "io_uring_register", "io_uring_setup"]
+    );
+    assert!(report
+        .mismatches
+        .iter()
+        .all(|m| m.expected == "ERRNO(ENOSYS)" && m.got == "ALLOW"));
 }

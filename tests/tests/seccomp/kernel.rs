@@ -42,6 +42,12 @@ const CLONE_NEWUSER: u64 = 0x1000_0000;
 const CLONE_INVALID: u64 = 0x800;
 /// An invalid socket type: `socket` gives EINVAL for a family below `NPROTO` it reaches.
 const BAD_TYPE: u64 = 0xffff;
+/// A flag bit outside `SOCK_TYPE_MASK`, `SOCK_NONBLOCK` and `SOCK_CLOEXEC`: the kernel
+/// refuses the call with EINVAL before creating anything, while the filter still reads the
+/// type through the mask.
+const BAD_FLAG: u64 = 0x100;
+const SOCK_NONBLOCK: u64 = 0x800;
+const MSG_FASTOPEN: u64 = 0x2000_0000;
 
 fn sys(name: &str) -> i64 {
     i64::from(
@@ -231,6 +237,79 @@ fn probes() -> Vec<Probe> {
             Errno(libc::EINVAL),
         ));
     }
+    // Port rules: inet sockets by (family, type, protocol); each type carries BAD_FLAG so
+    // that an allowed probe fails with EINVAL instead of creating a socket.
+    for (what, family, ty, protocol) in [
+        ("socket(AF_INET, STREAM, 0)", 2u64, 1u64, 0u64),
+        (
+            "socket(AF_INET6, STREAM|NONBLOCK, TCP)",
+            10,
+            1 | SOCK_NONBLOCK,
+            6,
+        ),
+        ("socket(AF_INET, STREAM, MPTCP)", 2, 1, 262),
+        ("socket(AF_INET6, STREAM, SCTP)", 10, 1, 132),
+        ("socket(AF_INET, SEQPACKET, 0): SCTP", 2, 5, 0),
+        ("socket(AF_INET, DGRAM, 0)", 2, 2, 0),
+        ("socket(AF_INET, DGRAM, ICMP): ping", 2, 2, 1),
+        (
+            "socket(AF_INET6, DGRAM|NONBLOCK, UDPLITE)",
+            10,
+            2 | SOCK_NONBLOCK,
+            136,
+        ),
+        ("socket(AF_INET, RAW, 255)", 2, 3, 255),
+        ("socket(AF_UNIX, SEQPACKET, 0)", 1, 5, 0),
+    ] {
+        out.push(probe(
+            what,
+            "socket",
+            [family, ty | BAD_FLAG, protocol, 0, 0, 0],
+            Errno(libc::EINVAL),
+        ));
+    }
+    // TCP Fast Open: on a bad descriptor, so an allowed call fails with EBADF.
+    for (what, name, args) in [
+        (
+            "sendto(-1, MSG_FASTOPEN)",
+            "sendto",
+            [NO_FD, 0, 0, MSG_FASTOPEN, 0, 0],
+        ),
+        ("sendto(-1, 0)", "sendto", [NO_FD, 0, 0, 0, 0, 0]),
+        (
+            "sendmsg(-1, MSG_FASTOPEN)",
+            "sendmsg",
+            [NO_FD, 0, MSG_FASTOPEN, 0, 0, 0],
+        ),
+        ("sendmsg(-1, hi|0)", "sendmsg", [NO_FD, 0, 1 << 40, 0, 0, 0]),
+        (
+            "sendmmsg(-1, MSG_FASTOPEN)",
+            "sendmmsg",
+            [NO_FD, 0, 0, MSG_FASTOPEN, 0, 0],
+        ),
+    ] {
+        out.push(probe(what, name, args, Errno(libc::EBADF)));
+    }
+    // io_uring: refused unless `allow io-uring`; harmless with a bad descriptor or params.
+    out.push(probe(
+        "io_uring_setup(1, bad)",
+        "io_uring_setup",
+        [1, BAD, 0, 0, 0, 0],
+        Errno(libc::EFAULT),
+    ));
+    out.push(probe(
+        "io_uring_enter(-1)",
+        "io_uring_enter",
+        [NO_FD, 0, 0, 0, 0, 0],
+        Errno(libc::EBADF),
+    ));
+    // A descriptor that is not open (fd -1 asks newer kernels for a "blind" register).
+    out.push(probe(
+        "io_uring_register(9999)",
+        "io_uring_register",
+        [9999, 0, 0, 0, 0, 0],
+        Errno(libc::EBADF),
+    ));
     // Every always-refused syscall, with arguments that are harmless if it ran.
     for name in [
         "syslog",
@@ -362,6 +441,10 @@ fn kernel_errno_matches_the_interpreter_for_every_feature_set() {
         &["bluetooth"],
         &["canbus"],
         &["devel", "multiarch", "bluetooth", "canbus"],
+        &["port-rules"],
+        &["udp-none"],
+        &["io-uring"],
+        &["multiarch", "port-rules", "io-uring"],
     ] {
         let features = features(names);
         let prog = program(features, Arch::X86_64);
@@ -499,11 +582,8 @@ fn the_i386_section_agrees_with_the_interpreter() {
         eprintln!("skipped: no IA-32 emulation in this kernel");
         return;
     }
-    let multi = features(&["multiarch"]);
-    let prog = program(multi, Arch::X86_64);
-    let filter = bytes(multi, Arch::X86_64);
     // (i386 nr, a, b, c, what the kernel gives if the call runs)
-    let cases: [(&str, u32, [u32; 3], i32); 7] = [
+    let cases: [(&str, u32, [u32; 3], i32); 11] = [
         (
             "ioctl(-1, TIOCSTI)",
             54,
@@ -524,27 +604,47 @@ fn the_i386_section_agrees_with_the_interpreter() {
             -libc::EINVAL,
         ),
         ("socket(AF_UNIX) direct", 359, [1, 0xffff, 0], -libc::EINVAL),
+        (
+            "socket(AF_INET, STREAM, MPTCP) direct",
+            359,
+            [2, 1 | BAD_FLAG as u32, 262],
+            -libc::EINVAL,
+        ),
+        (
+            "socket(AF_INET, STREAM, 0) direct",
+            359,
+            [2, 1 | BAD_FLAG as u32, 0],
+            -libc::EINVAL,
+        ),
+        // socketcall(SYS_SOCKET, bad pointer): the kernel cannot read the arguments.
+        ("socketcall(SYS_SOCKET, bad)", 102, [1, 1, 0], -libc::EFAULT),
+        ("io_uring_enter(-1)", 426, [u32::MAX, 0, 0], -libc::EBADF),
         ("clone3(bad)", 435, [1, 0, 0], -libc::EFAULT),
         ("umount(bad)", 22, [1, 0, 0], -libc::EFAULT),
     ];
-    for (what, nr, [a, b, c], natural) in cases {
-        let data = SeccompData {
-            nr,
-            arch: Arch::I386.audit(),
-            instruction_pointer: 0,
-            args: [u64::from(a), u64::from(b), u64::from(c), 0, 0, 0],
-        };
-        let predicted = Action::from_ret(run(&prog, &data).expect("runs").ret).expect("known");
-        let expected = match predicted {
-            Action::Errno(e) => -i32::from(e),
-            Action::Allow => natural,
-            other => panic!("{what}: unexpected {other}"),
-        };
-        // The child reports whether the raw return matched (exit 0) or not (exit 1); the
-        // case travels in a thread-local the forked child reads without allocating.
-        CASE.with(|cell| cell.set((nr, a, b, c, expected)));
-        let status = status_under(&filter, run_case);
-        assert_eq!(status, 0, "{what}: predicted {predicted}");
+    for names in [&["multiarch"][..], &["multiarch", "port-rules"]] {
+        let features = features(names);
+        let prog = program(features, Arch::X86_64);
+        let filter = bytes(features, Arch::X86_64);
+        for (what, nr, [a, b, c], natural) in cases {
+            let data = SeccompData {
+                nr,
+                arch: Arch::I386.audit(),
+                instruction_pointer: 0,
+                args: [u64::from(a), u64::from(b), u64::from(c), 0, 0, 0],
+            };
+            let predicted = Action::from_ret(run(&prog, &data).expect("runs").ret).expect("known");
+            let expected = match predicted {
+                Action::Errno(e) => -i32::from(e),
+                Action::Allow => natural,
+                other => panic!("{what}: unexpected {other}"),
+            };
+            // The child reports whether the raw return matched (exit 0) or not (exit 1);
+            // the case travels in a thread-local the forked child reads without allocating.
+            CASE.with(|cell| cell.set((nr, a, b, c, expected)));
+            let status = status_under(&filter, run_case);
+            assert_eq!(status, 0, "{names:?} {what}: predicted {predicted}");
+        }
     }
 }
 

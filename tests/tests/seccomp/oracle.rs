@@ -1,5 +1,8 @@
 //! Our filter against Flatpak 1.14's own, captured by the oracle: on every probe the two
 //! agree, or differ only by a documented [`Hardening`], and never in Flatpak's favour.
+//! Two of those differences are new in kind: io_uring is refused by default (Flatpak 1.14
+//! allows it), and a policy with port rules refuses what Landlock's TCP rules cannot see
+//! (Flatpak has no port rules, so its filter lets MPTCP, SCTP and TCP Fast Open through).
 //! Also checks that the verifier's interpreter reads Flatpak's programs the way the
 //! oracle's own tool did (`seccomp.policy.txt`).
 
@@ -81,6 +84,41 @@ fn explain(d: &Difference, features: Features) -> Result<Hardening, String> {
         (Some(Action::Errno(38)), Some(Action::Allow)) if name.is_none() && !in_x32 => {
             Ok(Hardening::UnknownSyscallsEnosys)
         }
+        // A deliberate difference: Flatpak 1.14 allows io_uring, whose operations bypass
+        // every argument rule; we refuse it unless the policy says `allow io-uring`.
+        (Some(Action::Errno(38)), Some(Action::Allow))
+            if !features.io_uring
+                && matches!(
+                    name,
+                    Some("io_uring_setup" | "io_uring_enter" | "io_uring_register")
+                ) =>
+        {
+            Ok(Hardening::IoUringRefused)
+        }
+        // With port rules only: inet sockets Landlock cannot see (EACCES), TCP Fast Open
+        // (EOPNOTSUPP), the compat ABI's socketcall (ENOSYS).
+        (Some(Action::Errno(13)), Some(Action::Allow))
+            if features.port_rules && name == Some("socket") =>
+        {
+            Ok(Hardening::PortRuleBypasses)
+        }
+        // Both refuse: Flatpak because the family's high word is not zero, we because the
+        // low word is an inet family whose type and protocol the port rules refuse.
+        (Some(Action::Errno(13)), Some(Action::Errno(97)))
+            if features.port_rules && name == Some("socket") && data.args[0] >> 32 != 0 =>
+        {
+            Ok(Hardening::PortRuleBypasses)
+        }
+        (Some(Action::Errno(95)), Some(Action::Allow))
+            if features.port_rules && matches!(name, Some("sendto" | "sendmsg" | "sendmmsg")) =>
+        {
+            Ok(Hardening::PortRuleBypasses)
+        }
+        (Some(Action::Errno(38)), Some(Action::Allow))
+            if features.port_rules && name == Some("socketcall") =>
+        {
+            Ok(Hardening::PortRuleBypasses)
+        }
         (Some(Action::Errno(_)), Some(Action::Allow))
             if matches!(
                 name,
@@ -129,12 +167,60 @@ fn every_oracle_case_agrees_up_to_documented_hardening() {
         // process, numbers above the table get ENOSYS.
         assert!(used.contains(&Hardening::KillProcess), "{name}");
         assert!(used.contains(&Hardening::UnknownSyscallsEnosys), "{name}");
+        // No Flatpak form grants io_uring to us, and Flatpak's filter always allows it.
+        assert!(used.contains(&Hardening::IoUringRefused), "{name}");
         assert_eq!(
             used.contains(&Hardening::SocketFamiliesUnderMultiarch),
             features.multiarch,
             "{name}"
         );
     }
+}
+
+/// Flatpak has no port rules; a policy with them (here on Flatpak's default and multiarch
+/// cases) differs from Flatpak's filter by the port-rule hardening and nothing else new:
+/// MPTCP, SCTP and raw inet sockets, `MSG_FASTOPEN` and (multiarch) `socketcall` all pass
+/// Flatpak's filter and are refused by ours.
+#[test]
+fn port_rules_differ_from_flatpak_only_by_their_documented_hardening() {
+    let Some(cases) = cases() else {
+        eprintln!("skipped: no Flatpak oracle (set PORTCULLIS_SHARED)");
+        return;
+    };
+    let mut checked = 0;
+    for (name, base, theirs) in cases
+        .iter()
+        .filter(|(n, _, _)| n == "default" || n == "allow-multiarch")
+    {
+        for udp_none in [false, true] {
+            let features = Features {
+                port_rules: true,
+                udp_none,
+                ..*base
+            };
+            let ours = program(features, Arch::X86_64);
+            let cmp = compare(&ours, theirs);
+            let mut refused = std::collections::BTreeSet::new();
+            for d in &cmp.differences {
+                match explain(d, features) {
+                    Ok(Hardening::PortRuleBypasses) => {
+                        let arch = Arch::from_audit(d.data.arch).expect("a filtered ABI");
+                        refused.insert(arch.syscall_name(d.data.nr).expect("named"));
+                    }
+                    Ok(_) => {}
+                    Err(why) => panic!("case {name} with port rules: {why}"),
+                }
+            }
+            let mut expected = vec!["sendmmsg", "sendmsg", "sendto", "socket"];
+            if features.multiarch {
+                expected.push("socketcall");
+                expected.sort_unstable();
+            }
+            assert_eq!(refused.into_iter().collect::<Vec<_>>(), expected, "{name}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4, "the default and multiarch oracle cases");
 }
 
 #[test]

@@ -3,27 +3,39 @@
 //! points of `seccomp_data` (including foreign architectures and wild numbers).
 
 use portcullis_backends::seccomp::{compile_policy, to_bytes};
+use portcullis_ir::beyond::NetworkRules;
 use portcullis_ir::context::{Feature, Setting};
 use portcullis_ir::seccomp::{decide, Action, Arch, Features, SeccompData};
 use portcullis_ir::{Origin, Policy};
 use portcullis_verifier::bpf::{decode, run, validate};
 use proptest::prelude::*;
 
-/// A policy whose feature map holds a random subset of bits, each granted or revoked.
+/// A policy whose feature map holds a random subset of bits, each granted or revoked,
+/// with or without port rules (and `udp none`) and `allow io-uring`.
 fn policy() -> impl Strategy<Value = Policy> {
-    prop::collection::vec((0usize..Feature::ALL.len(), any::<bool>()), 0..8).prop_map(|bits| {
-        let mut policy = Policy::default();
-        for (i, enabled) in bits {
-            policy.context.features.insert(
-                Feature::ALL[i],
-                Setting {
-                    enabled,
-                    origin: Origin::IMPLICIT,
-                },
-            );
-        }
-        policy
-    })
+    (
+        prop::collection::vec((0usize..Feature::ALL.len(), any::<bool>()), 0..8),
+        prop::option::of(any::<bool>()),
+        any::<bool>(),
+    )
+        .prop_map(|(bits, network, io_uring)| {
+            let mut policy = Policy::default();
+            policy.beyond.network = network.map(|udp_none| NetworkRules {
+                udp_none,
+                ..NetworkRules::default()
+            });
+            policy.beyond.io_uring = io_uring.then_some(Origin::IMPLICIT);
+            for (i, enabled) in bits {
+                policy.context.features.insert(
+                    Feature::ALL[i],
+                    Setting {
+                        enabled,
+                        origin: Origin::IMPLICIT,
+                    },
+                );
+            }
+            policy
+        })
 }
 
 fn target() -> impl Strategy<Value = Arch> {
@@ -45,6 +57,8 @@ fn argument() -> impl Strategy<Value = u64> {
     prop_oneof![
         2 => 0u64..64,
         2 => prop::sample::select(vec![0x5412u64, 0x541C, 0x1000_0000, 17, 29, 31]),
+        // Socket families, types (with SOCK_NONBLOCK/SOCK_CLOEXEC), protocols, MSG_FASTOPEN.
+        2 => prop::sample::select(vec![2u64, 10, 0x801, 0x80002, 5, 262, 132, 136, 58, 0x2000_0040]),
         1 => any::<u32>().prop_map(u64::from),
         1 => any::<u64>(),
     ]

@@ -16,12 +16,16 @@ pub fn bytes(features: Features, target: Arch) -> Vec<u8> {
     to_bytes(&compile(&spec(features, target)).expect("the spec compiles"))
 }
 
-/// Features from a short list of names.
+/// Features from a short list of names (Flatpak's four `allow` values, and `port-rules`,
+/// `udp-none`, `io-uring`).
 pub fn features(names: &[&str]) -> Features {
     Features {
         devel: names.contains(&"devel"),
         multiarch: names.contains(&"multiarch"),
         bluetooth: names.contains(&"bluetooth"),
         canbus: names.contains(&"canbus"),
+        port_rules: names.contains(&"port-rules") || names.contains(&"udp-none"),
+        udp_none: names.contains(&"udp-none"),
+        io_uring: names.contains(&"io-uring"),
     }
 }

@@ -12,6 +12,8 @@ use portcullis_ir::seccomp::{Action, Arch};
 enum Known {
     Unset,
     Field(Field),
+    /// An argument word and-ed with a constant (the socket type without its flags).
+    Masked(Field, u32),
     Conflict,
 }
 
@@ -93,7 +95,18 @@ pub fn disassemble(program: &[Insn]) -> String {
                 (format!("op   {code:#06x} k={k:#x}"), String::new())
             }
             op::ALU => {
-                next_a = Known::Conflict;
+                next_a = match here_a {
+                    Known::Field(field @ Field::Arg(..))
+                        if op::operation(code) == op::AND && op::source(code) == op::K =>
+                    {
+                        Known::Masked(field, k)
+                    }
+                    _ => Known::Conflict,
+                };
+                let note = match next_a {
+                    Known::Masked(field, _) => field_name(field),
+                    _ => String::new(),
+                };
                 let name = match op::operation(code) {
                     op::AND => "and",
                     op::OR => "or",
@@ -103,7 +116,7 @@ pub fn disassemble(program: &[Insn]) -> String {
                     op::LSH => "lsh",
                     _ => "alu",
                 };
-                (format!("{name:<4} #{k:#x}"), String::new())
+                (format!("{name:<4} #{k:#x}"), note)
             }
             op::JMP if op::operation(code) == op::JA => {
                 let target = pc + 1 + k as usize;
@@ -134,6 +147,9 @@ pub fn disassemble(program: &[Insn]) -> String {
                         }
                     }
                     (Known::Field(field @ Field::Arg(..)), _) => field_name(field),
+                    (Known::Masked(field, mask), _) => {
+                        format!("{} & {mask:#x}", field_name(field))
+                    }
                     _ => String::new(),
                 };
                 (format!("{name:<4} #{k:#x} {t:04} {f:04}"), note)

@@ -22,6 +22,10 @@ pub struct Run {
     pub arg_constants: Vec<(Field, u32)>,
     /// Bit `i` set: argument `i` was read.
     pub args_read: u8,
+    /// Every constant an argument word (or a value computed from one) was and-ed with:
+    /// the bits outside such a mask cannot change what follows, so a checker probes
+    /// values that differ only there too.
+    pub arg_masks: Vec<(Field, u32)>,
 }
 
 /// Why a run stopped without a `ret` (the kernel's checker refuses programs that can).
@@ -120,6 +124,9 @@ pub fn run(program: &[Insn], data: &SeccompData) -> Result<Run, Fault> {
                 let operand = if op::source(code) == op::X { x } else { k };
                 if let (Some(field), op::K) = (a_from, op::source(code)) {
                     out.arg_constants.push((field, k));
+                    if op::operation(code) == op::AND {
+                        out.arg_masks.push((field, k));
+                    }
                 }
                 a = match op::operation(code) {
                     op::ADD => a.wrapping_add(operand),
@@ -326,5 +333,6 @@ mod tests {
                 (Field::Arg(1, false), 0x5400)
             ]
         );
+        assert_eq!(r.arg_masks, vec![(Field::Arg(1, false), 0xff00)]);
     }
 }

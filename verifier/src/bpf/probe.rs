@@ -8,7 +8,13 @@
 //! constant `c` the values `c - 1`, `c`, `c + 1` and `!c`, plus the extremes, on the low
 //! word, combined with a few high words. Each comparison a classic BPF program can make on
 //! a word is `==`, `>`, `>=` or a bit test against a constant, so these values land in
-//! every cell of the partition the constants induce.
+//! every cell of the partition the constants induce. A word and-ed with a mask `m` before
+//! its comparisons is also probed with the bits outside `m` set (`v | !m`), so a program
+//! and the intended decision must agree on ignoring them.
+//!
+//! Single arguments and pairs are probed with all of these values; when a verdict depends
+//! on three arguments (`socket`: family, type, protocol), every triple is probed too, with
+//! one representative per interval the constants cut the low word into (`0`, `c`, `c + 1`).
 
 use std::collections::BTreeSet;
 
@@ -83,6 +89,7 @@ pub fn for_number(
     let mut read = 0u8;
     let mut low: [BTreeSet<u32>; 6] = Default::default();
     let mut high: [BTreeSet<u32>; 6] = Default::default();
+    let mut masks: [BTreeSet<u32>; 6] = Default::default();
     // The caller's constants count even when no program looks at the argument: a program
     // that ignores an argument the intended decision depends on must still be caught.
     for i in 0..6 {
@@ -92,7 +99,7 @@ pub fn for_number(
             high[i].insert((c >> 32) as u32);
         }
     }
-    let mut seen = BTreeSet::new();
+    let mut seen = std::collections::HashSet::new();
     seen.insert(base.args);
     let mut frontier = vec![base];
     let mut probes = vec![base];
@@ -103,6 +110,11 @@ pub fn for_number(
             for program in programs {
                 let Ok(r) = run(program, data) else { continue };
                 read |= r.args_read;
+                for (field, m) in r.arg_masks {
+                    if let Field::Arg(i, false) = field {
+                        masks[usize::from(i)].insert(m);
+                    }
+                }
                 for (field, k) in r.arg_constants {
                     if let Field::Arg(i, is_high) = field {
                         if is_high {
@@ -120,7 +132,7 @@ pub fn for_number(
         frontier.clear();
         let per_arg: Vec<(usize, Vec<u64>)> = (0..6)
             .filter(|i| read & (1 << i) != 0)
-            .map(|i| (i, values(&low[i], &high[i])))
+            .map(|i| (i, values(&low[i], &high[i], &masks[i])))
             .collect();
         for (i, vals) in &per_arg {
             for &v in vals {
@@ -146,6 +158,30 @@ pub fn for_number(
                 }
             }
         }
+        // Three arguments read: every triple, over one value per interval.
+        let reps: Vec<(usize, Vec<u64>)> = per_arg
+            .iter()
+            .map(|(i, _)| (*i, representatives(&low[*i])))
+            .collect();
+        for (a, (i, vi)) in reps.iter().enumerate() {
+            for (b, (j, vj)) in reps.iter().enumerate().skip(a + 1) {
+                for (k, vk) in reps.iter().skip(b + 1) {
+                    for &x in vi {
+                        for &y in vj {
+                            for &z in vk {
+                                let mut data = base;
+                                data.args[*i] = x;
+                                data.args[*j] = y;
+                                data.args[*k] = z;
+                                if seen.insert(data.args) {
+                                    frontier.push(data);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         if frontier.is_empty() {
             break;
         }
@@ -154,13 +190,30 @@ pub fn for_number(
     probes
 }
 
-/// 64-bit values around each constant.
-fn values(low: &BTreeSet<u32>, high: &BTreeSet<u32>) -> Vec<u64> {
+/// One low-word value per interval the constants cut `0..=u32::MAX` into: every `==`, `>`
+/// and `>=` against a constant `c` has its boundary at `c` or `c + 1`, and each interval
+/// starts at 0 or at a boundary (high word 0).
+fn representatives(low: &BTreeSet<u32>) -> Vec<u64> {
+    let mut out: BTreeSet<u32> = [0].into_iter().collect();
+    for &c in low {
+        out.extend([c, c.wrapping_add(1)]);
+    }
+    out.into_iter().map(u64::from).collect()
+}
+
+/// 64-bit values around each constant, and with the bits outside each mask set.
+fn values(low: &BTreeSet<u32>, high: &BTreeSet<u32>, masks: &BTreeSet<u32>) -> Vec<u64> {
     let mut lows: BTreeSet<u32> = [0, 1, 2, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff]
         .into_iter()
         .collect();
     for &c in low {
         lows.extend([c.wrapping_sub(1), c, c.wrapping_add(1), !c]);
+    }
+    let around: Vec<u32> = lows.iter().copied().collect();
+    for &m in masks {
+        for &v in &around {
+            lows.extend([v | !m, v & m]);
+        }
     }
     let mut highs: BTreeSet<u32> = [0, 1, 0xffff_ffff].into_iter().collect();
     for &c in high {

@@ -7,7 +7,7 @@ use super::check::{check, Finding};
 use super::interp::{run, Fault};
 use super::probe;
 use super::Insn;
-use portcullis_ir::seccomp::decide::argument_constants;
+use portcullis_ir::seccomp::decide::{argument_constants, filter_arches};
 use portcullis_ir::seccomp::{decide, Action, Arch, Features};
 
 /// How many mismatches a report keeps in full.
@@ -55,6 +55,8 @@ pub struct Report {
     pub mismatch_count: u64,
     /// The first disagreements.
     pub mismatches: Vec<Mismatch>,
+    /// Every syscall (by name) with at least one disagreement, kept or not.
+    pub mismatched_syscalls: std::collections::BTreeSet<&'static str>,
 }
 
 impl Report {
@@ -81,10 +83,15 @@ pub fn validate(program: &[Insn], features: Features, target: Arch) -> Report {
         findings: check(program),
         ..Report::default()
     };
+    let sections = filter_arches(target, features);
     for token in probe::tokens() {
         let arch = Arch::from_audit(token);
+        // The intended decision reads arguments only for an ABI the filter has a section
+        // for (any other is killed whatever its arguments); the program's own constants
+        // still steer the probes everywhere.
+        let in_filter = arch.filter(|a| sections.contains(a));
         for nr in probe::numbers(token) {
-            let extra = |i: usize| match arch {
+            let extra = |i: usize| match in_filter {
                 Some(arch) => argument_constants(arch, nr, i),
                 None => Vec::new(),
             };
@@ -96,6 +103,9 @@ pub fn validate(program: &[Insn], features: Features, target: Arch) -> Report {
                     continue;
                 }
                 report.mismatch_count += 1;
+                if let Some(name) = arch.and_then(|a| a.syscall_name(nr)) {
+                    report.mismatched_syscalls.insert(name);
+                }
                 if report.mismatches.len() < KEEP {
                     report.mismatches.push(Mismatch {
                         arch: token,

@@ -80,6 +80,7 @@ fn policy() -> Policy {
             last: 8443,
         }],
         bind: vec![],
+        udp_none: false,
         origin: Default::default(),
     });
     policy

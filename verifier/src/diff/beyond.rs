@@ -1,5 +1,5 @@
-//! Changes in what portcullis enforces beyond Flatpak: TCP ports, resource limits, deny
-//! masks, single device nodes and D-Bus call rules.
+//! Changes in what portcullis enforces beyond Flatpak: TCP ports, `udp none`, resource
+//! limits, deny masks, single device nodes, D-Bus call rules and `allow io-uring`.
 
 use portcullis_ir::beyond::{Limit, PortRange};
 use portcullis_ir::context::Share;
@@ -22,6 +22,7 @@ fn within(inner: &[PortRange], outer: &[PortRange]) -> bool {
 pub(super) fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     let mut out = Vec::new();
     network(old, new, &mut out);
+    io_uring(old, new, &mut out);
     limits(old, new, &mut out);
     let deny =
         |p: &Policy| -> Vec<String> { p.beyond.deny.iter().map(|d| d.path.clone()).collect() };
@@ -143,6 +144,51 @@ fn network(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
         }
         out.push(c);
     }
+    // UDP: refused with `udp none`, otherwise outside the port rules (any port).
+    let udp =
+        |n: &Option<portcullis_ir::beyond::NetworkRules>| n.as_ref().is_some_and(|n| n.udp_none);
+    let (was, is) = (udp(a), udp(b));
+    if was != is {
+        let word = |none: bool| Some(if none { "none" } else { "any" }.to_string());
+        let mut c = change(
+            "network udp".to_string(),
+            word(was),
+            word(is),
+            if is {
+                Class::Reduction
+            } else {
+                Class::Escalation
+            },
+        );
+        if !shared {
+            c.class = Class::Neutral;
+            c.note = Some("the network is not shared, so `udp none` does not matter".into());
+        }
+        out.push(c);
+    }
+}
+
+/// `allow io-uring`: granting it lets io_uring operations past the seccomp filter.
+fn io_uring(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    let (was, is) = (old.beyond.io_uring.is_some(), new.beyond.io_uring.is_some());
+    if was == is {
+        return;
+    }
+    let word = |on: bool| Some(if on { "granted" } else { "refused" }.to_string());
+    let mut c = change(
+        "allow io-uring".to_string(),
+        word(was),
+        word(is),
+        if is {
+            Class::Escalation
+        } else {
+            Class::Reduction
+        },
+    );
+    // Point at the statement that granted it, in whichever policy has one.
+    c.origin = new.beyond.io_uring.or(old.beyond.io_uring);
+    c.in_new = is;
+    out.push(c);
 }
 
 fn limits(old: &Policy, new: &Policy, out: &mut Vec<Change>) {

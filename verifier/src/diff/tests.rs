@@ -147,6 +147,7 @@ fn beyond_layers_are_compared() {
             last: 443,
         }],
         bind: vec![],
+        udp_none: false,
         origin: at(2),
     });
     a.beyond.deny.push(DenyMask {
@@ -170,5 +171,39 @@ fn beyond_layers_are_compared() {
     assert_eq!(class("network bind tcp"), Some(Class::Escalation));
     assert_eq!(class("deny ~/.ssh"), Some(Class::Escalation));
     assert_eq!(class("limit memory"), Some(Class::Reduction));
+    assert!(!d.flatpak_adds_permissions());
+}
+
+#[test]
+fn udp_none_and_allow_io_uring_are_compared() {
+    use portcullis_ir::beyond::NetworkRules;
+    let mut a = Policy::default();
+    a.context.shares.insert(Share::Network, on(1));
+    a.beyond.network = Some(NetworkRules {
+        connect: vec![],
+        bind: vec![],
+        udp_none: true,
+        origin: at(2),
+    });
+    let mut b = a.clone();
+    b.beyond.network.as_mut().expect("rules").udp_none = false;
+    b.beyond.io_uring = Some(at(3));
+    let d = diff(&a, &b);
+    let change = |item: &str| d.changes.iter().find(|c| c.item == item).cloned();
+    let udp = change("network udp").expect("udp change");
+    assert_eq!(udp.class, Class::Escalation);
+    assert_eq!(
+        (udp.old.as_deref(), udp.new.as_deref()),
+        (Some("none"), Some("any"))
+    );
+    let ring = change("allow io-uring").expect("io_uring change");
+    assert_eq!(ring.class, Class::Escalation);
+    assert_eq!(ring.origin, Some(at(3)));
+    assert!(ring.in_new);
+    // Back again: both reductions; Flatpak's own forms cannot say either.
+    let d = diff(&b, &a);
+    let class = |item: &str| d.changes.iter().find(|c| c.item == item).map(|c| c.class);
+    assert_eq!(class("network udp"), Some(Class::Reduction));
+    assert_eq!(class("allow io-uring"), Some(Class::Reduction));
     assert!(!d.flatpak_adds_permissions());
 }

@@ -214,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn allow_io_uring_is_a_risk_with_its_reason() {
+        let mut p = Policy::default();
+        assert!(assess(&p).paths.is_empty());
+        p.beyond.io_uring = Some(at(5));
+        let a = assess(&p);
+        assert!(!a.has_escape());
+        let risk = a
+            .paths
+            .iter()
+            .find(|r| r.grant == "allow io-uring")
+            .expect("a risk");
+        assert_eq!(risk.origin, at(5));
+        assert!(risk.impact.contains("seccomp"), "{}", risk.impact);
+        assert!(risk
+            .chain
+            .iter()
+            .any(|step| step.reason.contains("io_uring")));
+    }
+
+    #[test]
     fn home_write_escapes_home_read_does_not() {
         let mut rw = Policy::default();
         fs(&mut rw, FsKey::Home, FsMode::Rw);

@@ -21,7 +21,9 @@
 //!
 //! Serious but not an escape: X11 (input injection, screen capture), `device=all`,
 //! `ssh-auth`, `gpg-agent`, read access to home or to secret stores, `devel`, the raw
-//! system bus. Deny masks (`home except ~/.config/autostart`) cut the paths they cover.
+//! system bus, and portcullis's own `allow io-uring` (io_uring operations bypass the
+//! seccomp filter's argument rules). Deny masks (`home except ~/.config/autostart`) cut the
+//! paths they cover.
 
 use portcullis_ir::context::{Device, Feature, Socket};
 use portcullis_ir::dbus::BusPolicy;
@@ -47,6 +49,8 @@ const REF_DEV: &str = "Flatpak docs: device=all binds the host /dev";
 const REF_AGENT: &str = "ssh-agent(1) / gpg-agent(1): the agent signs for any client";
 const REF_SECRETS: &str = "home contains keys, tokens and browser profiles";
 const REF_DEVEL: &str = "Flatpak docs: allow=devel permits ptrace and perf_event_open";
+const REF_IO_URING: &str =
+    "io_uring(7): submitted operations run in the kernel without meeting the seccomp filter";
 const REF_FS: &str = "Flatpak semantics §1.8: the token's export";
 const REF_CONTAINER: &str =
     "Docker/Podman API: containers run outside the sandbox with any host bind mount";
@@ -498,6 +502,28 @@ impl Builder<'_> {
             );
             self.g
                 .link(c, i, "more syscalls reach the kernel", REF_DEVEL);
+        }
+        if let Some(origin) = self.policy.beyond.io_uring {
+            let g = self.grant("allow io-uring".into(), origin);
+            let c = self.capability(
+                "io_uring: socket, connect, send, listen and file operations past the seccomp filter",
+            );
+            self.g.link(
+                g,
+                c,
+                "the filter allows io_uring_setup, io_uring_enter and io_uring_register",
+                REF_IO_URING,
+            );
+            let i = self.impact(
+                "bypass the seccomp filter's argument rules (socket families; MPTCP, SCTP and TCP Fast Open past port rules)",
+                Severity::Medium,
+            );
+            self.g.link(
+                c,
+                i,
+                "io_uring operations never meet the filter's argument checks",
+                REF_IO_URING,
+            );
         }
         if let Some(s) = ctx.sockets.get(&Socket::SystemBus).filter(|s| s.enabled) {
             let g = self.grant("socket system-bus".into(), s.origin);

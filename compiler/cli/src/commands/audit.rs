@@ -459,6 +459,8 @@ pub fn permissions(policy: &Policy) -> Vec<(&'static str, Vec<String>)> {
                 .iter()
                 .filter(|(_, s)| s.enabled)
                 .map(|(k, _)| k.to_string())
+                // portcullis's own `allow io-uring` lives beyond the context.
+                .chain(policy.beyond.io_uring.map(|_| "io-uring".to_string()))
                 .collect(),
         ),
         (
@@ -503,6 +505,12 @@ pub fn permissions(policy: &Policy) -> Vec<(&'static str, Vec<String>)> {
             |l: &[portcullis_ir::beyond::PortRange]| portcullis_ir::beyond::describe_ports(l, ",");
         beyond.push(format!("network connect tcp {}", ports(&n.connect)));
         beyond.push(format!("network bind tcp {}", ports(&n.bind)));
+        // UDP is outside Landlock's port rules: say which way it goes.
+        beyond.push(if n.udp_none {
+            "network udp none".to_string()
+        } else {
+            "network udp unrestricted".to_string()
+        });
     }
     beyond.extend(b.deny.iter().map(|d| format!("deny {}", d.path)));
     if !b.deny.is_empty() {

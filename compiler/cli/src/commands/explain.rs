@@ -1,7 +1,9 @@
 //! `portcullis explain INPUT|BLOB [--json]`: the checked IR in readable form, every item with
 //! the `file:line:col` of the statement that decided it, and a note where Flatpak's run
 //! time reads it differently from how it looks (x11 under fallback-x11, persist with home
-//! access, name rules under a full bus socket, …). A compiled blob (a `*.blob` name, or
+//! access, name rules under a full bus socket, …), then what the seccomp filter adds
+//! beyond Flatpak (io_uring, the port-rule hardening, UDP) with each hardening's reason.
+//! A compiled blob (a `*.blob` name, or
 //! content that starts like the blob magic; see [`super::compile`]) is explained by
 //! [`super::compile::explain_blob`], and a malformed one is refused with exit 2.
 
@@ -12,6 +14,7 @@ use portcullis_ir::beyond::Level;
 use portcullis_ir::context::{Device, Feature, Socket};
 use portcullis_ir::dbus::BusPolicy;
 use portcullis_ir::fs::FsMode;
+use portcullis_ir::seccomp::{Features, Hardening};
 use portcullis_ir::{Origin, Policy};
 use portcullis_syntax::SourceFile;
 use serde::Serialize;
@@ -325,22 +328,82 @@ pub fn entries(policy: &Policy, main: &SourceFile) -> Vec<Entry> {
 
 fn beyond(policy: &Policy, origins: &mut Origins<'_>, out: &mut Vec<Entry>) {
     let b = &policy.beyond;
-    let mut push = |section, name: String, value: String, origin: Origin| {
+    let mut push_noted = |section, name: String, value: String, origin: Origin, note| {
         let origin = origins.resolve(origin);
         out.push(Entry {
             section,
             name,
             value,
             origin,
-            note: None,
+            note,
         });
     };
     if let Some(net) = &b.network {
         for (dir, ranges) in [("connect", &net.connect), ("bind", &net.bind)] {
             let value = portcullis_ir::beyond::describe_ports(ranges, ", ");
-            push("network", format!("tcp {dir}"), value, net.origin);
+            let note = (dir == "connect").then(|| {
+                "seccomp also refuses inet sockets other than TCP, UDP and ping (MPTCP, SCTP, raw: \
+                 EACCES) and TCP Fast Open (EOPNOTSUPP), which Landlock's TCP rules do not see"
+                    .to_string()
+            });
+            push_noted("network", format!("tcp {dir}"), value, net.origin, note);
+        }
+        let (value, note) = if net.udp_none {
+            (
+                "refused",
+                "udp none: seccomp refuses inet datagram sockets (UDP, ping), so plain DNS over UDP fails too",
+            )
+        } else {
+            (
+                "not restricted",
+                "Landlock's port rules cover TCP alone: UDP reaches any port unless `udp none`",
+            )
+        };
+        push_noted(
+            "network",
+            "udp".into(),
+            value.into(),
+            net.origin,
+            Some(note.into()),
+        );
+    }
+    // io_uring: refused unless `allow io-uring` (portcullis only; Flatpak allows it).
+    let (value, origin) = match b.io_uring {
+        Some(origin) => ("granted", origin),
+        None => ("refused (ENOSYS)", Origin::IMPLICIT),
+    };
+    push_noted(
+        "io-uring",
+        "io_uring".into(),
+        value.into(),
+        origin,
+        Some("io_uring operations (socket, connect, send, listen, …) bypass the seccomp filter's argument rules".into()),
+    );
+    // The filter's deliberate differences from Flatpak 1.14 that apply to this policy.
+    let features = Features::from_policy(policy);
+    for hardening in Hardening::ALL {
+        let applies = match hardening {
+            Hardening::SocketFamiliesUnderMultiarch => features.multiarch,
+            Hardening::IoUringRefused => !features.io_uring,
+            Hardening::PortRuleBypasses => features.port_rules,
+            Hardening::Low32Arguments
+            | Hardening::UnknownSyscallsEnosys
+            | Hardening::KillProcess
+            | Hardening::NewerSiblings => true,
+        };
+        if applies {
+            push_noted(
+                "seccomp",
+                "hardening".into(),
+                hardening.tag().into(),
+                Origin::IMPLICIT,
+                Some(hardening.describe().into()),
+            );
         }
     }
+    let mut push = |section, name: String, value: String, origin: Origin| {
+        push_noted(section, name, value, origin, None)
+    };
     let l = &b.limits;
     for (name, limit, unit) in [
         ("memory", l.memory, "bytes"),

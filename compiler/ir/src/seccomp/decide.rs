@@ -8,8 +8,8 @@
 
 use super::arch::X32_SYSCALL_BIT;
 use super::{
-    Action, Arch, Features, SeccompData, CLONE_NEWUSER, EAFNOSUPPORT, ENOSYS, EPERM, PER_LINUX,
-    TIOCLINUX, TIOCSTI,
+    Action, Arch, Features, SeccompData, CLONE_NEWUSER, EACCES, EAFNOSUPPORT, ENOSYS, EOPNOTSUPP,
+    EPERM, MSG_FASTOPEN, PER_LINUX, TIOCLINUX, TIOCSTI,
 };
 
 /// The architectures a filter for `target` carries (§4.1: the native one, plus the compat
@@ -26,8 +26,10 @@ pub fn filter_arches(target: Arch, features: Features) -> Vec<Arch> {
 pub fn decide(features: Features, target: Arch, data: &SeccompData) -> Action {
     // §4.1: an ABI not in the filter is killed (libseccomp's bad-arch default). Hardening:
     // the whole process, not just the thread.
-    let Some(arch) = filter_arches(target, features)
+    let compat = target.compat().filter(|_| features.multiarch);
+    let Some(arch) = [Some(target), compat]
         .into_iter()
+        .flatten()
         .find(|a| a.audit() == data.arch)
     else {
         return Action::KillProcess;
@@ -79,7 +81,48 @@ pub fn decide(features: Features, target: Arch, data: &SeccompData) -> Action {
         // §4.4: the family allowlist. Hardening: compared on the 32 bits the kernel reads,
         // and kept under multiarch (Flatpak 1.14 loses it there).
         "socket" if !family_allowed(features, arg(0) as u32) => Action::Errno(EAFNOSUPPORT),
+        // Hardening (port rules): Landlock's port rules see TCP alone. An inet socket must
+        // be TCP, or UDP/ping unless `udp none`; anything else (MPTCP, SCTP, raw, …) would
+        // connect and bind past them.
+        "socket"
+            if features.port_rules
+                && !inet_socket_allowed(features, arg(0) as u32, arg(1) as u32, arg(2) as u32) =>
+        {
+            Action::Errno(EACCES)
+        }
+        // Hardening (port rules): TCP Fast Open connects without the connect hook. The
+        // flags are sendto's 4th, sendmsg's 3rd, sendmmsg's 4th and Arm's send's 4th
+        // argument (an int: the low 32 bits).
+        "sendto" | "sendmmsg" | "send"
+            if features.port_rules && arg(3) as u32 & MSG_FASTOPEN != 0 =>
+        {
+            Action::Errno(EOPNOTSUPP)
+        }
+        "sendmsg" if features.port_rules && arg(2) as u32 & MSG_FASTOPEN != 0 => {
+            Action::Errno(EOPNOTSUPP)
+        }
+        // Hardening (port rules): i386's multiplexer keeps its arguments in memory.
+        "socketcall" if features.port_rules => enosys,
+        // Hardening: io_uring bypasses every argument rule above.
+        "io_uring_setup" | "io_uring_enter" | "io_uring_register" if !features.io_uring => enosys,
         _ => Action::Allow,
+    }
+}
+
+/// Port rules: which inet sockets Landlock's rules (or their absence for UDP) account for.
+/// Other families are not inet sockets and pass (the family allowlist decided them).
+fn inet_socket_allowed(features: Features, family: u32, ty: u32, protocol: u32) -> bool {
+    // AF_INET, AF_INET6.
+    if family != 2 && family != 10 {
+        return true;
+    }
+    // The kernel reads the type through SOCK_TYPE_MASK; the rest is NONBLOCK/CLOEXEC.
+    match (ty & 0xf, protocol) {
+        // SOCK_STREAM with IPPROTO_IP (which means TCP) or IPPROTO_TCP.
+        (1, 0 | 6) => true,
+        // SOCK_DGRAM with IPPROTO_IP (UDP), IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6.
+        (2, 0 | 17 | 1 | 58) => !features.udp_none,
+        _ => false,
     }
 }
 
@@ -102,6 +145,14 @@ pub fn argument_constants(arch: Arch, nr: u32, index: usize) -> Vec<u64> {
         (Some("ioctl"), 1) => vec![u64::from(TIOCSTI), u64::from(TIOCLINUX)],
         (Some("personality"), 0) => vec![PER_LINUX],
         (Some("socket"), 0) => vec![0, 1, 2, 10, 16, 29, 31],
+        // Types, bare and with SOCK_NONBLOCK (0x800) / SOCK_CLOEXEC (0x80000), and a bit
+        // outside the type mask.
+        (Some("socket"), 1) => vec![1, 2, 3, 5, 10, 0x801, 0x80002, 0x80805, 0x11, 0x12],
+        // IPPROTO_IP, ICMP, TCP, UDP, ICMPV6, SCTP, UDPLITE, MPTCP, RAW.
+        (Some("socket"), 2) => vec![0, 1, 6, 17, 58, 132, 136, 262, 255],
+        (Some("sendto" | "sendmmsg" | "send"), 3) | (Some("sendmsg"), 2) => {
+            vec![u64::from(MSG_FASTOPEN), u64::from(MSG_FASTOPEN) | 0x40]
+        }
         _ => Vec::new(),
     }
 }
@@ -129,6 +180,9 @@ mod tests {
         multiarch: false,
         bluetooth: false,
         canbus: false,
+        port_rules: false,
+        udp_none: false,
+        io_uring: false,
     };
 
     /// flatpak-semantics §7.5, S-1 to S-19, on x86_64.
@@ -226,6 +280,95 @@ mod tests {
             call(multi, Arch::Aarch64, "getpid", [0; 6]),
             Action::KillProcess
         );
+    }
+
+    /// Port rules: inet sockets only as TCP, UDP or ping; no TFO; no compat socketcall.
+    #[test]
+    fn port_rules_close_what_landlock_does_not_see() {
+        let ports = Features {
+            port_rules: true,
+            ..NONE
+        };
+        let no_udp = Features {
+            udp_none: true,
+            ..ports
+        };
+        let x = Arch::X86_64;
+        let eacces = Action::Errno(EACCES);
+        let allow = Action::Allow;
+        // (family, type, protocol) → without port rules, with them, with `udp none`.
+        for (args, with_ports, with_udp_none) in [
+            ([2, 1, 0], allow, allow),
+            ([10, 1 | 0x80800, 6], allow, allow),
+            ([2, 1, 262], eacces, eacces),  // MPTCP
+            ([10, 1, 132], eacces, eacces), // SCTP stream
+            ([2, 5, 0], eacces, eacces),    // SEQPACKET: SCTP
+            ([2, 3, 255], eacces, eacces),  // raw
+            ([2, 2, 0], allow, eacces),
+            ([10, 2 | 0x800, 17], allow, eacces),
+            ([2, 2, 1], allow, eacces),    // ping
+            ([2, 2, 136], eacces, eacces), // UDP-Lite
+            ([1, 5, 0], allow, allow),     // AF_UNIX is not inet
+            ([16, 3, 0], allow, allow),    // netlink
+        ] {
+            let a = [args[0], args[1], args[2], 0, 0, 0];
+            assert_eq!(call(NONE, x, "socket", a), allow, "{args:?}");
+            assert_eq!(call(ports, x, "socket", a), with_ports, "{args:?}");
+            assert_eq!(call(no_udp, x, "socket", a), with_udp_none, "{args:?}");
+        }
+        // The family allowlist still answers first.
+        assert_eq!(
+            call(ports, x, "socket", [17, 1, 262, 0, 0, 0]),
+            Action::Errno(EAFNOSUPPORT)
+        );
+        let tfo = u64::from(MSG_FASTOPEN) | 0x40;
+        let eop = Action::Errno(EOPNOTSUPP);
+        assert_eq!(call(ports, x, "sendto", [3, 0, 1, tfo, 0, 0]), eop);
+        assert_eq!(call(NONE, x, "sendto", [3, 0, 1, tfo, 0, 0]), allow);
+        assert_eq!(call(ports, x, "sendto", [3, 0, 1, 0x40, 0, 0]), allow);
+        assert_eq!(call(ports, x, "sendmsg", [3, 0, tfo, 0, 0, 0]), eop);
+        assert_eq!(call(ports, x, "sendmsg", [3, 0, 0, tfo, 0, 0]), allow);
+        assert_eq!(call(ports, x, "sendmmsg", [3, 0, 1, tfo, 0, 0]), eop);
+        // The compat ABI: socketcall refused, the direct calls filtered.
+        let multi = Features {
+            multiarch: true,
+            ..ports
+        };
+        let i = Arch::I386;
+        assert_eq!(
+            call(multi, i, "socketcall", [1, 0, 0, 0, 0, 0]),
+            Action::Errno(ENOSYS)
+        );
+        assert_eq!(
+            call(
+                Features {
+                    port_rules: false,
+                    ..multi
+                },
+                i,
+                "socketcall",
+                [1, 0, 0, 0, 0, 0]
+            ),
+            allow
+        );
+        assert_eq!(call(multi, i, "socket", [2, 1, 262, 0, 0, 0]), eacces);
+        assert_eq!(call(multi, i, "sendto", [3, 0, 1, tfo, 0, 0]), eop);
+    }
+
+    /// io_uring: ENOSYS unless `allow io-uring`.
+    #[test]
+    fn io_uring_is_refused_unless_allowed() {
+        let allowed = Features {
+            io_uring: true,
+            ..NONE
+        };
+        for name in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
+            assert_eq!(
+                call(NONE, Arch::X86_64, name, [0; 6]),
+                Action::Errno(ENOSYS)
+            );
+            assert_eq!(call(allowed, Arch::X86_64, name, [0; 6]), Action::Allow);
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod table;
 
 pub use arch::Arch;
 pub use decide::decide;
-pub use rules::{spec, Condition, FilterSpec, Hardening, Rule};
+pub use rules::{spec, Clause, Condition, FilterSpec, Hardening, Rule};
 
 use crate::context::{Context, Feature};
 
@@ -30,6 +30,39 @@ pub const EPERM: u16 = 1;
 pub const ENOSYS: u16 = 38;
 /// `EAFNOSUPPORT`: the same number on every supported architecture.
 pub const EAFNOSUPPORT: u16 = 97;
+/// `EACCES`: the same number on every supported architecture. What Landlock returns for a
+/// refused `connect`/`bind`, and what we return for an inet socket the port rules cannot
+/// cover (MPTCP, SCTP, raw, …).
+pub const EACCES: u16 = 13;
+/// `EOPNOTSUPP`: the same number on every supported architecture (95 on x86, Arm and
+/// asm-generic). What the kernel itself returns for `MSG_FASTOPEN` when client TCP Fast
+/// Open is off, so programs fall back to `connect`, which Landlock checks.
+pub const EOPNOTSUPP: u16 = 95;
+
+/// `AF_INET`.
+pub const AF_INET: u32 = 2;
+/// `AF_INET6`.
+pub const AF_INET6: u32 = 10;
+/// `SOCK_STREAM`.
+pub const SOCK_STREAM: u32 = 1;
+/// `SOCK_DGRAM`.
+pub const SOCK_DGRAM: u32 = 2;
+/// `SOCK_TYPE_MASK`: the kernel reads the socket type from these bits of `socket`'s
+/// second argument; the others carry `SOCK_NONBLOCK` and `SOCK_CLOEXEC`.
+pub const SOCK_TYPE_MASK: u32 = 0xf;
+/// `IPPROTO_IP`: the default protocol of the type (TCP for stream, UDP for datagram).
+pub const IPPROTO_IP: u32 = 0;
+/// `IPPROTO_ICMP` (ping sockets).
+pub const IPPROTO_ICMP: u32 = 1;
+/// `IPPROTO_TCP`.
+pub const IPPROTO_TCP: u32 = 6;
+/// `IPPROTO_UDP`.
+pub const IPPROTO_UDP: u32 = 17;
+/// `IPPROTO_ICMPV6` (IPv6 ping sockets).
+pub const IPPROTO_ICMPV6: u32 = 58;
+/// `MSG_FASTOPEN`: TCP Fast Open, a connect carried by `sendto`/`sendmsg`, which does not
+/// go through the `connect` hook Landlock's port rules use.
+pub const MSG_FASTOPEN: u32 = 0x2000_0000;
 
 /// `CLONE_NEWUSER`, the flag Flatpak refuses in `clone`.
 pub const CLONE_NEWUSER: u64 = 0x1000_0000;
@@ -87,6 +120,8 @@ impl std::fmt::Display for Action {
                 EPERM => f.write_str("ERRNO(EPERM)"),
                 ENOSYS => f.write_str("ERRNO(ENOSYS)"),
                 EAFNOSUPPORT => f.write_str("ERRNO(EAFNOSUPPORT)"),
+                EACCES => f.write_str("ERRNO(EACCES)"),
+                EOPNOTSUPP => f.write_str("ERRNO(EOPNOTSUPP)"),
                 other => write!(f, "ERRNO({other})"),
             },
             Action::KillProcess => f.write_str("KILL_PROCESS"),
@@ -95,7 +130,8 @@ impl std::fmt::Display for Action {
     }
 }
 
-/// The four Flatpak features that change the filter (`flatpak_context_get_run_flags`).
+/// What changes the filter: the four Flatpak features (`flatpak_context_get_run_flags`)
+/// and three portcullis-only settings (port rules, `udp none`, `allow io-uring`).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -108,6 +144,18 @@ pub struct Features {
     pub bluetooth: bool,
     /// `allow=canbus`: `socket(AF_CAN)` is allowed.
     pub canbus: bool,
+    /// Beyond Flatpak: the policy has TCP port rules (a `network` block). The filter then
+    /// closes what Landlock's port rules do not see: inet sockets other than TCP, UDP and
+    /// ping (MPTCP, SCTP, raw…), `MSG_FASTOPEN`, and `socketcall` on the compat ABI.
+    #[serde(default)]
+    pub port_rules: bool,
+    /// Beyond Flatpak: `network { udp none }`, inet datagram sockets refused too (only
+    /// meaningful with [`Features::port_rules`]).
+    #[serde(default)]
+    pub udp_none: bool,
+    /// Beyond Flatpak: `allow io-uring`; without it the three io_uring syscalls get ENOSYS.
+    #[serde(default)]
+    pub io_uring: bool,
 }
 
 impl Features {
@@ -118,21 +166,42 @@ impl Features {
             multiarch: context.has_feature(Feature::Multiarch),
             bluetooth: context.has_feature(Feature::Bluetooth),
             canbus: context.has_feature(Feature::Canbus),
+            port_rules: false,
+            udp_none: false,
+            io_uring: false,
         }
     }
 
-    /// The features of a policy.
+    /// The features of a policy: its context's, plus the port rules, `udp none` and
+    /// `allow io-uring` of its beyond-Flatpak layers.
     pub fn from_policy(policy: &crate::Policy) -> Features {
-        Features::from_context(&policy.context)
+        let network = policy.beyond.network.as_ref();
+        Features {
+            port_rules: network.is_some(),
+            udp_none: network.is_some_and(|n| n.udp_none),
+            io_uring: policy.beyond.io_uring.is_some(),
+            ..Features::from_context(&policy.context)
+        }
     }
 
-    /// Every combination of the four bits, in a fixed order (for exhaustive tests).
+    /// Every combination that can occur, in a fixed order (for exhaustive tests): the four
+    /// Flatpak bits, times no port rules / port rules / port rules with `udp none`, times
+    /// io_uring refused or allowed (96 in all).
     pub fn all() -> impl Iterator<Item = Features> {
-        (0u8..16).map(|bits| Features {
-            devel: bits & 1 != 0,
-            multiarch: bits & 2 != 0,
-            bluetooth: bits & 4 != 0,
-            canbus: bits & 8 != 0,
+        (0u8..16).flat_map(|bits| {
+            [(false, false), (true, false), (true, true)]
+                .into_iter()
+                .flat_map(move |(port_rules, udp_none)| {
+                    [false, true].into_iter().map(move |io_uring| Features {
+                        devel: bits & 1 != 0,
+                        multiarch: bits & 2 != 0,
+                        bluetooth: bits & 4 != 0,
+                        canbus: bits & 8 != 0,
+                        port_rules,
+                        udp_none,
+                        io_uring,
+                    })
+                })
         })
     }
 }

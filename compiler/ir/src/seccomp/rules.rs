@@ -4,14 +4,21 @@
 //!
 //! Rules name syscalls, not numbers: the backend resolves each name per architecture and
 //! skips a name an architecture lacks, as libseccomp does for Flatpak (§4.1).
+//!
+//! A rule is an ordered list of [`Clause`]s, each a [`Condition`] and the verdict when it
+//! holds: the first clause that holds decides, and a syscall no clause matches is allowed.
+//! Most rules have one clause. `socket` under port rules has two (the family allowlist,
+//! then the inet type and protocol allowlist, with different errnos), and the second one's
+//! condition is compound ([`Condition::All`], [`Condition::Any`], [`Condition::Not`]).
 
 use super::decide::filter_arches;
 use super::{
-    Action, Arch, Features, CLONE_NEWUSER, EAFNOSUPPORT, ENOSYS, EPERM, PER_LINUX, TIOCLINUX,
-    TIOCSTI,
+    Action, Arch, Features, AF_INET, AF_INET6, CLONE_NEWUSER, EACCES, EAFNOSUPPORT, ENOSYS,
+    EOPNOTSUPP, EPERM, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP,
+    MSG_FASTOPEN, PER_LINUX, SOCK_DGRAM, SOCK_STREAM, SOCK_TYPE_MASK, TIOCLINUX, TIOCSTI,
 };
 
-/// When a rule's action applies; otherwise the syscall is allowed.
+/// When a clause's action applies.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Condition {
     /// Whatever the arguments.
@@ -24,6 +31,19 @@ pub enum Condition {
     LowNotIn { arg: u8, values: Vec<u32> },
     /// Argument `arg`, at its full width (64 bits on 64-bit ABIs), is not `value`.
     Ne { arg: u8, value: u64 },
+    /// The low 32 bits of argument `arg`, and-ed with `mask`, are one of `values` (the
+    /// socket type without its `SOCK_NONBLOCK`/`SOCK_CLOEXEC` bits).
+    MaskedLowIn {
+        arg: u8,
+        mask: u32,
+        values: Vec<u32>,
+    },
+    /// Every condition holds.
+    All(Vec<Condition>),
+    /// At least one condition holds.
+    Any(Vec<Condition>),
+    /// The condition does not hold.
+    Not(Box<Condition>),
 }
 
 /// A deliberate departure from Flatpak 1.14, always in the stricter direction.
@@ -46,16 +66,28 @@ pub enum Hardening {
     /// Newer syscalls of a family Flatpak blocks are blocked too: `quotactl_fd`,
     /// `set_mempolicy_home_node` (EPERM) and `open_tree_attr` (ENOSYS).
     NewerSiblings,
+    /// io_uring is refused (ENOSYS, so programs fall back to ordinary syscalls) unless the
+    /// policy says `allow io-uring`: its operations (socket, connect, send, listen, …) run
+    /// in the kernel without meeting the filter, so they bypass every argument rule, and
+    /// Flatpak 1.14's filter allows it.
+    IoUringRefused,
+    /// With port rules, what Landlock's TCP port rules cannot see is refused: inet sockets
+    /// other than TCP, UDP and ping (MPTCP, SCTP, raw, …: EACCES), `MSG_FASTOPEN` on
+    /// `sendto`/`sendmsg`/`sendmmsg` (EOPNOTSUPP), `socketcall` on the compat ABI (ENOSYS),
+    /// and with `udp none` inet datagram sockets (EACCES).
+    PortRuleBypasses,
 }
 
 impl Hardening {
     /// Every hardening, in a fixed order.
-    pub const ALL: [Hardening; 5] = [
+    pub const ALL: [Hardening; 7] = [
         Hardening::Low32Arguments,
         Hardening::UnknownSyscallsEnosys,
         Hardening::KillProcess,
         Hardening::SocketFamiliesUnderMultiarch,
         Hardening::NewerSiblings,
+        Hardening::IoUringRefused,
+        Hardening::PortRuleBypasses,
     ];
 
     /// A short stable tag.
@@ -66,6 +98,8 @@ impl Hardening {
             Hardening::KillProcess => "kill-process",
             Hardening::SocketFamiliesUnderMultiarch => "socket-families-under-multiarch",
             Hardening::NewerSiblings => "newer-siblings",
+            Hardening::IoUringRefused => "io-uring-refused",
+            Hardening::PortRuleBypasses => "port-rule-bypasses",
         }
     }
 
@@ -87,16 +121,30 @@ impl Hardening {
             Hardening::NewerSiblings => {
                 "quotactl_fd and set_mempolicy_home_node get EPERM and open_tree_attr ENOSYS, like their older siblings"
             }
+            Hardening::IoUringRefused => {
+                "io_uring_setup, io_uring_enter and io_uring_register get ENOSYS unless `allow io-uring` (io_uring operations bypass the filter's argument rules)"
+            }
+            Hardening::PortRuleBypasses => {
+                "with port rules: inet sockets other than TCP, UDP and ping get EACCES (UDP too with `udp none`), MSG_FASTOPEN gets EOPNOTSUPP, compat socketcall ENOSYS"
+            }
         }
     }
 }
 
-/// One restricted syscall.
+/// One restricted syscall: its clauses, tried in order; the first that holds decides, and
+/// the syscall is allowed when none does.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Rule {
     /// The syscall's name in the tables.
     pub syscall: &'static str,
-    /// When [`Rule::action`] applies.
+    /// At least one clause.
+    pub clauses: Vec<Clause>,
+}
+
+/// One condition of a rule and its verdict.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Clause {
+    /// When [`Clause::action`] applies.
     pub condition: Condition,
     /// The verdict when the condition holds.
     pub action: Action,
@@ -104,6 +152,27 @@ pub struct Rule {
     pub why: &'static str,
     /// `None` for Flatpak's own rule.
     pub hardening: Option<Hardening>,
+}
+
+impl Rule {
+    /// A rule of one clause.
+    pub fn one(
+        syscall: &'static str,
+        condition: Condition,
+        action: Action,
+        why: &'static str,
+        hardening: Option<Hardening>,
+    ) -> Rule {
+        Rule {
+            syscall,
+            clauses: vec![Clause {
+                condition,
+                action,
+                why,
+                hardening,
+            }],
+        }
+    }
 }
 
 /// Everything the backend needs to build one filter.
@@ -126,14 +195,8 @@ pub struct FilterSpec {
 /// The filter for `target` with `features`.
 pub fn spec(features: Features, target: Arch) -> FilterSpec {
     let mut rules = Vec::new();
-    let mut always = |syscall, action, why, hardening| {
-        rules.push(Rule {
-            syscall,
-            condition: Condition::Always,
-            action,
-            why,
-            hardening,
-        })
+    let always = |syscall, action, why, hardening| {
+        Rule::one(syscall, Condition::Always, action, why, hardening)
     };
     let eperm = Action::Errno(EPERM);
     let enosys = Action::Errno(ENOSYS);
@@ -162,26 +225,26 @@ pub fn spec(features: Features, target: Arch) -> FilterSpec {
             "information leaks (Flatpak 1.14 blocks it even with multiarch)",
         ),
     ] {
-        always(syscall, eperm, why, None);
+        rules.push(always(syscall, eperm, why, None));
     }
-    always(
+    rules.push(always(
         "quotactl_fd",
         eperm,
         "quota information, like quotactl",
         Some(Hardening::NewerSiblings),
-    );
-    always(
+    ));
+    rules.push(always(
         "set_mempolicy_home_node",
         eperm,
         "NUMA and VM internals, like set_mempolicy",
         Some(Hardening::NewerSiblings),
-    );
-    always(
+    ));
+    rules.push(always(
         "clone3",
         enosys,
         "its flags live in memory and cannot be checked; ENOSYS makes libc fall back to clone",
         None,
-    );
+    ));
     for syscall in [
         "open_tree",
         "move_mount",
@@ -191,53 +254,66 @@ pub fn spec(features: Features, target: Arch) -> FilterSpec {
         "fspick",
         "mount_setattr",
     ] {
-        always(syscall, enosys, "the new mount API", None);
+        rules.push(always(syscall, enosys, "the new mount API", None));
     }
-    always(
+    rules.push(always(
         "open_tree_attr",
         enosys,
         "the new mount API",
         Some(Hardening::NewerSiblings),
-    );
+    ));
     if !features.devel {
-        always("ptrace", eperm, "no tracing without devel", None);
-        always(
+        rules.push(always("ptrace", eperm, "no tracing without devel", None));
+        rules.push(always(
             "perf_event_open",
             eperm,
             "no performance counters without devel",
             None,
-        );
-        rules.push(Rule {
-            syscall: "personality",
-            condition: Condition::Ne {
+        ));
+        rules.push(Rule::one(
+            "personality",
+            Condition::Ne {
                 arg: 0,
                 value: PER_LINUX,
             },
-            action: eperm,
-            why: "only PER_LINUX without devel (a full-width compare)",
-            hardening: None,
-        });
+            eperm,
+            "only PER_LINUX without devel (a full-width compare)",
+            None,
+        ));
     }
-    rules.push(Rule {
-        syscall: "clone",
-        condition: Condition::LowBitsSet {
+    // Hardening: io_uring runs socket, connect, send, listen, … without meeting this
+    // filter. ENOSYS, not EPERM: programs read it as "io_uring is not there" and fall back
+    // to ordinary syscalls (liburing users, libuv, tokio), as libc does for clone3.
+    if !features.io_uring {
+        for syscall in ["io_uring_setup", "io_uring_enter", "io_uring_register"] {
+            rules.push(always(
+                syscall,
+                enosys,
+                "io_uring operations bypass the filter's argument rules (`allow io-uring` grants it)",
+                Some(Hardening::IoUringRefused),
+            ));
+        }
+    }
+    rules.push(Rule::one(
+        "clone",
+        Condition::LowBitsSet {
             arg: 0,
             mask: CLONE_NEWUSER as u32,
         },
-        action: eperm,
-        why: "no new user namespace",
-        hardening: None,
-    });
-    rules.push(Rule {
-        syscall: "ioctl",
-        condition: Condition::LowIn {
+        eperm,
+        "no new user namespace",
+        None,
+    ));
+    rules.push(Rule::one(
+        "ioctl",
+        Condition::LowIn {
             arg: 1,
             values: vec![TIOCSTI, TIOCLINUX],
         },
-        action: eperm,
-        why: "TIOCSTI and TIOCLINUX inject input into the terminal (CVE-2017-5226, CVE-2023-28100)",
-        hardening: Some(Hardening::Low32Arguments),
-    });
+        eperm,
+        "TIOCSTI and TIOCLINUX inject input into the terminal (CVE-2017-5226, CVE-2023-28100)",
+        Some(Hardening::Low32Arguments),
+    ));
     let mut families = vec![0, 1, 2, 10, 16];
     if features.canbus {
         families.push(29);
@@ -245,20 +321,61 @@ pub fn spec(features: Features, target: Arch) -> FilterSpec {
     if features.bluetooth {
         families.push(31);
     }
-    rules.push(Rule {
-        syscall: "socket",
-        condition: Condition::LowNotIn {
+    let mut socket = Rule::one(
+        "socket",
+        Condition::LowNotIn {
             arg: 0,
             values: families,
         },
-        action: Action::Errno(EAFNOSUPPORT),
-        why: "only the allowed address families",
-        hardening: Some(if features.multiarch {
+        Action::Errno(EAFNOSUPPORT),
+        "only the allowed address families",
+        Some(if features.multiarch {
             Hardening::SocketFamiliesUnderMultiarch
         } else {
             Hardening::Low32Arguments
         }),
-    });
+    );
+    if features.port_rules {
+        // Hardening: Landlock's port rules see TCP alone, so an inet socket of any other
+        // protocol (MPTCP 262, SCTP 132 — which `SOCK_SEQPACKET` with protocol 0 picks —,
+        // UDP-Lite, raw) would connect and bind anywhere. The second clause refuses it;
+        // the family clause before it keeps EAFNOSUPPORT for the families Flatpak refuses.
+        socket.clauses.push(Clause {
+            condition: inet_socket_refused(features.udp_none),
+            action: Action::Errno(EACCES),
+            why: if features.udp_none {
+                "with port rules and `udp none`: inet sockets only as TCP (Landlock's port rules cover TCP alone)"
+            } else {
+                "with port rules: inet sockets only as TCP, UDP or ping (Landlock's port rules cover TCP alone)"
+            },
+            hardening: Some(Hardening::PortRuleBypasses),
+        });
+        // Hardening: TCP Fast Open connects inside sendto/sendmsg, past the connect hook
+        // Landlock's port rules use. EOPNOTSUPP is what the kernel returns when client TFO
+        // is off, so programs fall back to connect(), which Landlock checks.
+        for (syscall, flags) in [("sendto", 3), ("sendmsg", 2), ("sendmmsg", 3), ("send", 3)] {
+            rules.push(Rule::one(
+                syscall,
+                Condition::LowBitsSet {
+                    arg: flags,
+                    mask: MSG_FASTOPEN,
+                },
+                Action::Errno(EOPNOTSUPP),
+                "with port rules: no TCP Fast Open (MSG_FASTOPEN connects past Landlock's connect hook)",
+                Some(Hardening::PortRuleBypasses),
+            ));
+        }
+        // Hardening: socketcall (i386) passes its arguments in memory, where no filter can
+        // read them; the compat ABI's direct socket calls (filtered above) remain. ENOSYS:
+        // "not there", what a libc falling back to the direct calls looks for.
+        rules.push(always(
+            "socketcall",
+            enosys,
+            "with port rules: its arguments are in memory and cannot be checked (use the direct socket calls)",
+            Some(Hardening::PortRuleBypasses),
+        ));
+    }
+    rules.push(socket);
     rules.sort_by(|a, b| a.syscall.cmp(b.syscall));
     FilterSpec {
         features,
@@ -268,6 +385,41 @@ pub fn spec(features: Features, target: Arch) -> FilterSpec {
         unknown: Action::Errno(ENOSYS),
         rules,
     }
+}
+
+/// The condition under which an inet socket escapes the port rules: an `AF_INET` or
+/// `AF_INET6` socket that is neither TCP (`SOCK_STREAM` with protocol 0 or `IPPROTO_TCP`)
+/// nor, unless `udp none`, a datagram socket of UDP or ping (`SOCK_DGRAM` with protocol 0,
+/// `IPPROTO_UDP`, `IPPROTO_ICMP` or `IPPROTO_ICMPV6`). The type is read through
+/// `SOCK_TYPE_MASK`, as the kernel reads it, so `SOCK_NONBLOCK`/`SOCK_CLOEXEC` do not matter.
+fn inet_socket_refused(udp_none: bool) -> Condition {
+    let kind = |ty: u32, protocols: Vec<u32>| {
+        Condition::All(vec![
+            Condition::MaskedLowIn {
+                arg: 1,
+                mask: SOCK_TYPE_MASK,
+                values: vec![ty],
+            },
+            Condition::LowIn {
+                arg: 2,
+                values: protocols,
+            },
+        ])
+    };
+    let mut allowed = vec![kind(SOCK_STREAM, vec![IPPROTO_IP, IPPROTO_TCP])];
+    if !udp_none {
+        allowed.push(kind(
+            SOCK_DGRAM,
+            vec![IPPROTO_IP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6],
+        ));
+    }
+    Condition::All(vec![
+        Condition::LowIn {
+            arg: 0,
+            values: vec![AF_INET, AF_INET6],
+        },
+        Condition::Not(Box::new(Condition::Any(allowed))),
+    ])
 }
 
 impl FilterSpec {
@@ -287,6 +439,9 @@ impl FilterSpec {
             ("multiarch", f.multiarch),
             ("bluetooth", f.bluetooth),
             ("canbus", f.canbus),
+            ("port-rules", f.port_rules),
+            ("udp-none", f.udp_none),
+            ("io-uring", f.io_uring),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -303,18 +458,20 @@ impl FilterSpec {
             self.foreign, self.unknown
         );
         for rule in &self.rules {
-            let tag = rule
-                .hardening
-                .map(|h| format!(" [hardening: {}]", h.tag()))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "# {:<24} {:<20} {}: {}{tag}",
-                rule.syscall,
-                rule.action.to_string(),
-                rule.condition,
-                rule.why
-            );
+            for clause in &rule.clauses {
+                let tag = clause
+                    .hardening
+                    .map(|h| format!(" [hardening: {}]", h.tag()))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "# {:<24} {:<20} {}: {}{tag}",
+                    rule.syscall,
+                    clause.action.to_string(),
+                    clause.condition,
+                    clause.why
+                );
+            }
         }
         for hardening in Hardening::ALL {
             let _ = writeln!(
@@ -345,6 +502,26 @@ impl std::fmt::Display for Condition {
                 write!(f, "a{arg}.lo not in {{{}}}", list(values))
             }
             Condition::Ne { arg, value } => write!(f, "a{arg} != {value:#x}"),
+            Condition::MaskedLowIn { arg, mask, values } => {
+                write!(f, "a{arg}.lo & {mask:#x} in {{{}}}", list(values))
+            }
+            Condition::All(parts) => join(f, parts, " and "),
+            Condition::Any(parts) => join(f, parts, " or "),
+            Condition::Not(inner) => write!(f, "not ({inner})"),
         }
     }
+}
+
+/// `(a) and (b)`: compound parts in parentheses, atoms bare.
+fn join(f: &mut std::fmt::Formatter<'_>, parts: &[Condition], separator: &str) -> std::fmt::Result {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            f.write_str(separator)?;
+        }
+        match part {
+            Condition::All(_) | Condition::Any(_) => write!(f, "({part})")?,
+            _ => write!(f, "{part}")?,
+        }
+    }
+    Ok(())
 }
