@@ -2,4 +2,5 @@
 
 pub mod dbus_bus;
 pub mod dbus_wire;
+pub mod output;
 pub mod stage;

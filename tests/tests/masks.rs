@@ -26,14 +26,7 @@ const TRY: &str = r#"try() { n=$1; shift; if "$@" 2>/dev/null; then echo "$n ok"
 H=$HOME
 "#;
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use portcullis_tests::output::describe as text;
 
 /// The compiled example policy, staged once per test.
 fn blob(stage: &Stage) -> PathBuf {

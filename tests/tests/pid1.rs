@@ -12,7 +12,6 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::Output;
 
 use portcullis_backends::bundle::bundle;
 use portcullis_blob::Arch;
@@ -22,14 +21,7 @@ use portcullis_ir::Policy;
 
 use crate::executor::{blob_with, default_policy, ro_bind, workspace_bin, As, Stage};
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use portcullis_tests::output::describe as text;
 
 /// Every probe `portcullis-attack pid1` must report.
 const PID1_PROBES: &[&str] = &[

@@ -12,14 +12,7 @@ use portcullis_blob::sha256;
 use crate::defense::policies_dir;
 use crate::executor::{workspace_bin, As, Stage};
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use portcullis_tests::output::describe as text;
 
 fn portcullis(args: &[&str]) -> Output {
     Command::new(workspace_bin("portcullis"))

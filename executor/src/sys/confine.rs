@@ -184,24 +184,50 @@ struct Control {
     bytes: [u8; 64],
 }
 
+/// One data byte and room for one descriptor's control message: what both ends of
+/// [`send_fd`] / [`recv_fd`] exchange.
+struct Message {
+    byte: [u8; 1],
+    iov: libc::iovec,
+    control: Control,
+}
+
+impl Message {
+    fn new(byte: u8) -> Box<Message> {
+        let mut message = Box::new(Message {
+            byte: [byte],
+            iov: libc::iovec {
+                iov_base: std::ptr::null_mut(),
+                iov_len: 1,
+            },
+            control: Control {
+                _align: [],
+                bytes: [0; 64],
+            },
+        });
+        // The box does not move: the iovec may point into it.
+        message.iov.iov_base = message.byte.as_mut_ptr().cast();
+        message
+    }
+
+    /// A `msghdr` over this message with `control_len` bytes of control data.
+    fn header(&mut self, control_len: usize) -> libc::msghdr {
+        // SAFETY: an all-zero msghdr is valid; the pointers set below point into `self`,
+        // which the caller keeps alive for the call that uses the header.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut self.iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = self.control.bytes.as_mut_ptr().cast();
+        msg.msg_controllen = control_len;
+        msg
+    }
+}
+
 /// Sends `fd` with one data byte over `socket` (`SCM_RIGHTS`).
 pub fn send_fd(socket: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
-    let mut byte = [1u8];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    let mut control = Control {
-        _align: [],
-        bytes: [0; 64],
-    };
-    // SAFETY: an all-zero msghdr is valid; every pointer set below outlives the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.bytes.as_mut_ptr().cast();
+    let mut message = Message::new(1);
     // SAFETY: CMSG_SPACE only computes a size.
-    msg.msg_controllen = unsafe { libc::CMSG_SPACE(FD_SPACE as u32) } as usize;
+    let msg = message.header(unsafe { libc::CMSG_SPACE(FD_SPACE as u32) } as usize);
     // SAFETY: the control buffer is aligned and large enough for one header and one
     // descriptor (CMSG_SPACE(4) <= 64), so CMSG_FIRSTHDR is non-null and CMSG_DATA
     // points inside it.
@@ -212,7 +238,7 @@ pub fn send_fd(socket: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
         (*header).cmsg_len = libc::CMSG_LEN(FD_SPACE as u32) as usize;
         std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd.as_raw_fd());
     }
-    // SAFETY: `msg` describes valid buffers for the call.
+    // SAFETY: `msg` describes buffers inside `message`, alive for the call.
     let rc = unsafe { libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
     if rc != 1 {
         return Err(io::Error::last_os_error());
@@ -223,23 +249,10 @@ pub fn send_fd(socket: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
 /// Receives one descriptor sent by [`send_fd`]; `None` when the peer closed without
 /// sending one.
 pub fn recv_fd(socket: BorrowedFd<'_>) -> io::Result<Option<OwnedFd>> {
-    let mut byte = [0u8];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    let mut control = Control {
-        _align: [],
-        bytes: [0; 64],
-    };
-    // SAFETY: an all-zero msghdr is valid; every pointer set below outlives the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.bytes.as_mut_ptr().cast();
-    msg.msg_controllen = control.bytes.len();
+    let mut message = Message::new(0);
+    let mut msg = message.header(64);
     let n = loop {
-        // SAFETY: `msg` describes valid, writable buffers.
+        // SAFETY: `msg` describes valid, writable buffers inside `message`.
         let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
         if n >= 0 {
             break n;
@@ -294,21 +307,9 @@ pub fn confine_helper(command: &mut std::process::Command, program: Vec<libc::so
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
-            if !program.is_empty() {
-                let prog = libc::sock_fprog {
-                    len: program.len() as libc::c_ushort,
-                    filter: program.as_ptr() as *mut libc::sock_filter,
-                };
-                if libc::syscall(
-                    libc::SYS_seccomp,
-                    1 as libc::c_uint,
-                    0 as libc::c_uint,
-                    &prog as *const libc::sock_fprog,
-                ) != 0
-                {
-                    return Err(io::Error::last_os_error());
-                }
-            }
+        }
+        if !program.is_empty() {
+            super::secure::set_filter(&program, 0)?;
         }
         Ok(())
     };

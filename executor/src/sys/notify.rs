@@ -10,8 +10,6 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 const FLAG_NEW_LISTENER: libc::c_ulong = 1 << 3;
 /// `SECCOMP_GET_NOTIF_SIZES`.
 const GET_NOTIF_SIZES: libc::c_uint = 3;
-/// `SECCOMP_SET_MODE_FILTER`.
-const SET_MODE_FILTER: libc::c_uint = 1;
 /// `SECCOMP_IOCTL_NOTIF_RECV` = `_IOWR('!', 0, struct seccomp_notif)` (80 bytes).
 const IOCTL_RECV: libc::c_ulong = 0xC050_2100;
 /// `SECCOMP_IOCTL_NOTIF_SEND` = `_IOWR('!', 1, struct seccomp_notif_resp)` (24 bytes).
@@ -60,22 +58,7 @@ pub struct Notification {
 /// Installs `program` on the calling thread with a notification listener and returns the
 /// listener (close-on-exec, as the kernel creates it). `no_new_privs` must be set.
 pub fn install_with_listener(program: &[libc::sock_filter]) -> io::Result<OwnedFd> {
-    let prog = libc::sock_fprog {
-        len: program.len() as libc::c_ushort,
-        filter: program.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: `prog` points at `program`, which outlives the call; the kernel copies it.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            SET_MODE_FILTER,
-            FLAG_NEW_LISTENER,
-            &prog as *const libc::sock_fprog,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fd = super::secure::set_filter(program, FLAG_NEW_LISTENER)?;
     // SAFETY: a fresh descriptor owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }

@@ -96,23 +96,28 @@ pub fn kernel_program(program: &[SockFilter]) -> Vec<libc::sock_filter> {
 
 /// Installs `program` as this thread's seccomp filter (`no_new_privs` must be set).
 pub fn install_seccomp(program: &[SockFilter]) -> io::Result<()> {
-    let insns = kernel_program(program);
+    set_filter(&kernel_program(program), 0).map(drop)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER, flags, program)`; returns the kernel's non-negative
+/// result (a listener descriptor with `SECCOMP_FILTER_FLAG_NEW_LISTENER`).
+pub fn set_filter(program: &[libc::sock_filter], flags: libc::c_ulong) -> io::Result<i64> {
     let prog = libc::sock_fprog {
-        len: insns.len() as libc::c_ushort,
-        filter: insns.as_ptr() as *mut libc::sock_filter,
+        len: program.len() as libc::c_ushort,
+        filter: program.as_ptr() as *mut libc::sock_filter,
     };
-    // SAFETY: `prog` points at `insns`, which lives until after the call; the kernel
+    // SAFETY: `prog` points at `program`, which lives until after the call; the kernel
     // copies the program and never writes through the pointer.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_seccomp,
             SECCOMP_SET_MODE_FILTER,
-            0 as libc::c_uint,
+            flags,
             &prog as *const libc::sock_fprog,
         )
     };
-    if rc != 0 {
+    if rc < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(())
+    Ok(rc)
 }

@@ -18,14 +18,7 @@ use portcullis_ir::Policy;
 use super::{load, policies_dir};
 use crate::executor::{default_policy, workspace_bin, As, Stage, NOBODY};
 
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use portcullis_tests::output::describe as text;
 
 /// Runs `python3 -c SCRIPT` in the sandbox of `policy`, as `who`.
 fn python(stage: &Stage, who: As, policy: &Policy, script: &str) -> Output {

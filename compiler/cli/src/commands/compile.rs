@@ -50,15 +50,10 @@ pub fn run(args: CompileArgs) -> ExitCode {
         Ok(bundled) => bundled,
         Err(code) => return code,
     };
-    let bytes = bundled.blob.encode();
-    let bytes = match &args.sign {
-        Some(key) => match super::keys::sign_blob(&bytes, key) {
-            Ok(signed) => signed,
-            Err(code) => return code,
-        },
-        None => bytes,
-    };
-    input::emit(Some(&args.output), &bytes)
+    match super::keys::maybe_sign(bundled.blob.encode(), args.sign.as_deref()) {
+        Ok(bytes) => input::emit(Some(&args.output), &bytes),
+        Err(code) => code,
+    }
 }
 
 /// `explain BLOB` (the branch `explain` takes when [`is_blob`] holds).

@@ -254,6 +254,18 @@ pub fn policy(path: &Path) -> Result<(SourceFile, Policy, Vec<Diagnostic>), Exit
 /// Writes bytes to a file atomically: a temporary file in the same directory, flushed,
 /// then renamed over the target.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_through_temp(path, bytes, None)
+}
+
+/// Like [`write_atomic`] for a new file of `mode`: the temporary file is created with that
+/// mode from the start (`O_EXCL`), so a secret key is never readable by others, not even
+/// for a moment.
+pub fn write_atomic_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    write_through_temp(path, bytes, Some(mode))
+}
+
+fn write_through_temp(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -264,11 +276,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or_else(|| "output".to_string());
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        match mode {
+            Some(mode) => options.create_new(true).mode(mode),
+            None => options.create(true).truncate(true),
+        };
+        let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let _ = std::fs::set_permissions(&temp, meta.permissions());
+        if mode.is_none() {
+            if let Ok(meta) = std::fs::metadata(path) {
+                let _ = std::fs::set_permissions(&temp, meta.permissions());
+            }
         }
         std::fs::rename(&temp, path)
     })();

@@ -4,48 +4,18 @@
 //! The key formats, the signature section and the trust rules are the blob crate's
 //! ([`portcullis_blob::sign`]); the executor applies the same rules at launch.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use portcullis_blob::sign::{self, SecretKey, Trust};
 
-use super::input::{EXIT_INVALID, EXIT_OK};
+use super::input::{self, EXIT_INVALID, EXIT_OK};
 use crate::cli::KeygenArgs;
 
 /// The system's trust directory (the executor's too).
 pub const SYSTEM_TRUST_DIR: &str = "/etc/portcullis/trusted.d";
 /// The variable that adds one more trust directory (the executor reads it too).
 pub const TRUST_DIR_VARIABLE: &str = "PORTCULLIS_TRUST_DIR";
-
-/// Writes `bytes` to `path` through a new private file renamed into place: the file is
-/// never readable by others, not even for a moment, and never half-written.
-fn write_private(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "key".to_string());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
 
 /// `keygen`.
 pub fn keygen(args: KeygenArgs) -> ExitCode {
@@ -68,13 +38,14 @@ pub fn keygen(args: KeygenArgs) -> ExitCode {
         }
     };
     let public = key.public(args.comment.as_deref().unwrap_or(""));
-    let written = write_private(&args.output, key.to_text().as_bytes(), 0o600).and_then(|()| {
-        write_private(
-            &public_path,
-            format!("{}\n", public.to_line()).as_bytes(),
-            0o644,
-        )
-    });
+    let written =
+        input::write_atomic_new(&args.output, key.to_text().as_bytes(), 0o600).and_then(|()| {
+            input::write_atomic_new(
+                &public_path,
+                format!("{}\n", public.to_line()).as_bytes(),
+                0o644,
+            )
+        });
     if let Err(err) = written {
         eprintln!("error: cannot write `{}`: {err}", args.output.display());
         let _ = std::fs::remove_file(&args.output);
@@ -87,6 +58,15 @@ pub fn keygen(args: KeygenArgs) -> ExitCode {
         public_path.display()
     );
     ExitCode::from(EXIT_OK)
+}
+
+/// `bytes` signed with the secret key in `key`, or unchanged without a key
+/// (`compile --sign`, `run --sign`).
+pub fn maybe_sign(bytes: Vec<u8>, key: Option<&Path>) -> Result<Vec<u8>, ExitCode> {
+    match key {
+        Some(key) => sign_blob(&bytes, key),
+        None => Ok(bytes),
+    }
 }
 
 /// Signs encoded blob `bytes` with the secret key in `key_path`.

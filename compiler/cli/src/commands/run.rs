@@ -93,13 +93,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             Ok(bundled) => bundled,
             Err(code) => return code,
         };
-        let bytes = bundled.blob.encode();
-        let bytes = match &args.sign {
-            Some(key) => match super::keys::sign_blob(&bytes, key) {
-                Ok(signed) => signed,
-                Err(code) => return code,
-            },
-            None => bytes,
+        let bytes = match super::keys::maybe_sign(bundled.blob.encode(), args.sign.as_deref()) {
+            Ok(bytes) => bytes,
+            Err(code) => return code,
         };
         temp = match TempBlob::write(&bytes) {
             Ok(temp) => temp,
