@@ -3,4 +3,5 @@
 pub mod dbus_bus;
 pub mod dbus_wire;
 pub mod output;
+pub mod skip;
 pub mod stage;

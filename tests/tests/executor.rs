@@ -77,7 +77,7 @@ impl Stage {
     /// feature the sandbox needs.
     pub fn new() -> Option<Stage> {
         if let Some(why) = missing_kernel_feature() {
-            eprintln!("skipped: {why}");
+            portcullis_tests::skip!("{why}");
             return None;
         }
         let dir = tempfile::Builder::new()

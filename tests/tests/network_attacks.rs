@@ -100,7 +100,7 @@ fn in_sandbox(
     let out = stage.run(who, &refs);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.code() == Some(125) && stderr.to_lowercase().contains("landlock") {
-        eprintln!("skipped: the kernel cannot hold Landlock TCP port rules: {stderr}");
+        portcullis_tests::skip!("the kernel cannot hold Landlock TCP port rules: {stderr}");
         return None;
     }
     assert!(out.status.success(), "{who:?}: {stderr}");
@@ -251,7 +251,7 @@ fn io_uring(who: As) {
     };
     let (_listener, target) = listener();
     if on_host(&stage, target)["io-uring-setup"].is_err() {
-        eprintln!("skipped: io_uring is disabled on this host");
+        portcullis_tests::skip!("io_uring is disabled on this host");
         return;
     }
     let mut outcome = BTreeMap::new();

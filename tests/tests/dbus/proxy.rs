@@ -20,7 +20,9 @@ const HIDDEN: &str = "org.portcullis.test.Hidden";
 fn tools_present() -> bool {
     let ok = have("dbus-daemon") && have("xdg-dbus-proxy");
     if !ok {
-        eprintln!("skipped: dbus-daemon or xdg-dbus-proxy is not installed (scripts/test.sh installs them)");
+        portcullis_tests::skip!(
+            "dbus-daemon or xdg-dbus-proxy is not installed (scripts/test.sh installs them)"
+        );
     }
     ok
 }

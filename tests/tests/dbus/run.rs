@@ -36,12 +36,12 @@ fn arch() -> Arch {
 fn ready() -> Option<PathBuf> {
     let tools = ["dbus-daemon", "xdg-dbus-proxy", "dbus-send"];
     if let Some(missing) = tools.iter().find(|t| !have(t)) {
-        eprintln!("skipped: `{missing}` is not installed (scripts/test.sh installs it)");
+        portcullis_tests::skip!("`{missing}` is not installed (scripts/test.sh installs it)");
         return None;
     }
     let exe = executor();
     if exe.is_none() {
-        eprintln!("skipped: portcullis-exec is not built (cargo build --workspace --bins)");
+        portcullis_tests::skip!("portcullis-exec is not built (cargo build --workspace --bins)");
     }
     exe
 }
@@ -263,7 +263,9 @@ fn portcullis_run_enforces_a_policy_written_in_the_language() {
     let Some(exe) = ready() else { return };
     let cli = exe.with_file_name("portcullis");
     if !cli.is_file() {
-        eprintln!("skipped: the portcullis binary is not built (cargo build --workspace --bins)");
+        portcullis_tests::skip!(
+            "the portcullis binary is not built (cargo build --workspace --bins)"
+        );
         return;
     }
     let bus = bus_with_services(&[VISIBLE, HIDDEN]);

@@ -241,7 +241,7 @@ fn a_single_device_node_is_the_only_extra_device() {
         .filter(|p| std::path::Path::new(p).exists())
         .collect();
     if present.len() < 2 {
-        eprintln!("skipped: this host has fewer than two of {candidates:?}");
+        portcullis_tests::skip!("this host has fewer than two of {candidates:?}");
         return;
     }
     let mut policy = default_policy("org.test.Device");

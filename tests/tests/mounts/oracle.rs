@@ -292,7 +292,7 @@ fn check_case(dir: &Path) -> Result<(), String> {
 #[test]
 fn every_oracle_case_matches_flatpak_modulo_documented_differences() {
     let Some(root) = oracle_dir() else {
-        eprintln!("skipped: no Flatpak oracle (set PORTCULLIS_ORACLE)");
+        portcullis_tests::skip!("no Flatpak oracle (set PORTCULLIS_ORACLE)");
         return;
     };
     let mut cases: Vec<PathBuf> = std::fs::read_dir(root.join("cases"))

@@ -419,7 +419,7 @@ type Runner = fn(&Policy, &Scratch) -> Result<(Model, Answers, Vec<String>), Str
 
 fn differential(runner: Runner, name: &str, owner: Option<u32>) {
     if let Some(why) = missing_userns() {
-        eprintln!("skipped: {why}");
+        portcullis_tests::skip!("{why}");
         return;
     }
     let mut failures = Vec::new();
@@ -475,7 +475,9 @@ fn portcullis_exec_as_an_ordinary_user_shows_what_the_model_predicts() {
         .lines()
         .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
     if !is_root {
-        eprintln!("skipped: switching to an ordinary user needs root (the caller-run test covers this user)");
+        portcullis_tests::skip!(
+            "switching to an ordinary user needs root (the caller-run test covers this user)"
+        );
         return;
     }
     differential(run_exec, "portcullis-exec as nobody", Some(NOBODY));

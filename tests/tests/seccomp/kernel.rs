@@ -429,7 +429,7 @@ fn predict(prog: &[Insn], p: &Probe) -> Action {
 #[test]
 fn kernel_errno_matches_the_interpreter_for_every_feature_set() {
     if !seccomp_available() {
-        eprintln!("skipped: seccomp filters cannot be installed here");
+        portcullis_tests::skip!("seccomp filters cannot be installed here");
         return;
     }
     let probes = probes();
@@ -551,7 +551,7 @@ fn i386_call(nr: u32, a: u32, b: u32, c: u32) -> i32 {
 #[test]
 fn foreign_abis_are_killed_unless_multiarch_adds_i386() {
     if !seccomp_available() {
-        eprintln!("skipped: seccomp filters cannot be installed here");
+        portcullis_tests::skip!("seccomp filters cannot be installed here");
         return;
     }
     let sigsys = |status: i32| libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGSYS;
@@ -563,7 +563,7 @@ fn foreign_abis_are_killed_unless_multiarch_adds_i386() {
     // The i386 ABI: killed without multiarch, allowed with it (when the kernel has it).
     let unfiltered = [0x06u8, 0, 0, 0, 0, 0, 0xff, 0x7f];
     if status_under(&unfiltered, i386_getpid) != 0 {
-        eprintln!("skipped the i386 half: no IA-32 emulation in this kernel");
+        portcullis_tests::skip!("the i386 half: no IA-32 emulation in this kernel");
         return;
     }
     assert!(sigsys(status_under(&plain, i386_getpid)));
@@ -574,12 +574,12 @@ fn foreign_abis_are_killed_unless_multiarch_adds_i386() {
 #[test]
 fn the_i386_section_agrees_with_the_interpreter() {
     if !seccomp_available() {
-        eprintln!("skipped: seccomp filters cannot be installed here");
+        portcullis_tests::skip!("seccomp filters cannot be installed here");
         return;
     }
     let unfiltered = [0x06u8, 0, 0, 0, 0, 0, 0xff, 0x7f];
     if status_under(&unfiltered, i386_getpid) != 0 {
-        eprintln!("skipped: no IA-32 emulation in this kernel");
+        portcullis_tests::skip!("no IA-32 emulation in this kernel");
         return;
     }
     // (i386 nr, a, b, c, what the kernel gives if the call runs)

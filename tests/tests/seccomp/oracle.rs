@@ -146,7 +146,7 @@ fn explain(d: &Difference, features: Features) -> Result<Hardening, String> {
 #[test]
 fn every_oracle_case_agrees_up_to_documented_hardening() {
     let Some(cases) = cases() else {
-        eprintln!("skipped: no Flatpak oracle (set PORTCULLIS_SHARED)");
+        portcullis_tests::skip!("no Flatpak oracle (set PORTCULLIS_SHARED)");
         return;
     };
     assert!(cases.len() >= 20, "only {} oracle cases", cases.len());
@@ -184,7 +184,7 @@ fn every_oracle_case_agrees_up_to_documented_hardening() {
 #[test]
 fn port_rules_differ_from_flatpak_only_by_their_documented_hardening() {
     let Some(cases) = cases() else {
-        eprintln!("skipped: no Flatpak oracle (set PORTCULLIS_SHARED)");
+        portcullis_tests::skip!("no Flatpak oracle (set PORTCULLIS_SHARED)");
         return;
     };
     let mut checked = 0;
@@ -226,7 +226,7 @@ fn port_rules_differ_from_flatpak_only_by_their_documented_hardening() {
 #[test]
 fn the_oracle_filters_pass_the_static_checks() {
     let Some(cases) = cases() else {
-        eprintln!("skipped: no Flatpak oracle (set PORTCULLIS_SHARED)");
+        portcullis_tests::skip!("no Flatpak oracle (set PORTCULLIS_SHARED)");
         return;
     };
     for (name, _, theirs) in &cases {
@@ -239,7 +239,7 @@ fn the_oracle_filters_pass_the_static_checks() {
 #[test]
 fn interpreter_reproduces_the_oracle_policy_files() {
     let Some(dir) = cases_dir() else {
-        eprintln!("skipped: no Flatpak oracle (set PORTCULLIS_SHARED)");
+        portcullis_tests::skip!("no Flatpak oracle (set PORTCULLIS_SHARED)");
         return;
     };
     for case in [
