@@ -55,6 +55,7 @@ codes! {
     InvalidUsbQuery = "invalid-usb-query", true, "a USB query Flatpak refuses";
     InvalidAppId = "invalid-app-id", true, "an application or runtime id that is not a valid reverse-DNS name";
     InvalidValue = "invalid-value", true, "a value of a portcullis extension (limit, port, device node, requirement) that cannot be read";
+    DuplicateLimit = "duplicate-limit", true, "a resource limit stated twice in one document (which value holds would be a guess)";
     InvalidInclude = "invalid-include", true, "an include that cannot be resolved, read, or that includes itself";
     FilesystemSuffix = "filesystem-suffix", false, "a filesystem suffix Flatpak ignores with a warning";
     DotDotGap = "dotdot-gap", false, "a `..` that Flatpak 1.14 accepts although it escapes the named directory";
