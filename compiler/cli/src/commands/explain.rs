@@ -418,6 +418,10 @@ fn beyond(policy: &Policy, origins: &mut Origins<'_>, out: &mut Vec<Entry>) {
             Origin::IMPLICIT,
         );
     }
+    // How each limit will be enforced, as far as it can be said before the launch.
+    for entry in out.iter_mut().filter(|e| e.section == "limit") {
+        entry.note = Some(portcullis_blob::limits::mechanism(&entry.name).to_string());
+    }
 }
 
 /// The text form: one section heading per part, aligned columns.
