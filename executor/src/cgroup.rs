@@ -24,7 +24,9 @@
 //! root has no cgroupfs mounted ([`Cgroups::join`]). The outer process, which stays on
 //! the host, reports a limit that was hit and removes the directories when pid 1 has
 //! ended, killing any process left in them first ([`Cgroups::finish`]); dropping the
-//! value removes them too, so a launch that fails before the split leaves nothing.
+//! value removes them too, so a launch that fails before the split leaves nothing. An
+//! executor killed outright (`SIGKILL`) cannot clean up: the kernel ends its sandbox, and
+//! the next launch that uses the same `portcullis` directory removes the empty cgroup.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -320,7 +322,7 @@ fn make_leaf(parent: &Path, leaf: &str, enable: Option<&[Controller]>) -> Result
     loop {
         match std::fs::create_dir(&base) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => sweep(&base),
             Err(e) => return Err(with_path(&base)(e)),
         }
         if let Some(enable) = enable {
@@ -338,6 +340,29 @@ fn make_leaf(parent: &Path, leaf: &str, enable: Option<&[Controller]>) -> Result
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == io::ErrorKind::NotFound && tries < 3 => tries += 1,
             Err(e) => return Err(with_path(&path)(e)),
+        }
+    }
+}
+
+/// Removes what an executor that was killed before it could clean up left in `base`:
+/// launch cgroups named `…-<pid>` whose executor no longer runs (no `/proc/<pid>`; read
+/// on the host, before any namespace). `rmdir` only ever removes an empty cgroup, and a
+/// live launch's cgroup is skipped by its pid, so nothing in use is touched.
+fn sweep(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.rsplit_once('-'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != 0 && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir(entry.path());
         }
     }
 }

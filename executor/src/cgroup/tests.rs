@@ -205,3 +205,38 @@ fn limit_events_name_the_limit() {
         "processes 64: 3 process creation(s) refused (EAGAIN)"
     );
 }
+
+#[test]
+fn a_stale_cgroup_of_an_executor_that_is_gone_is_swept_by_the_next_launch() {
+    let host = HostCgroups::read();
+    if !offered(&host, Controller::Pids) {
+        return;
+    }
+    // A pid that no longer runs: a child that has been reaped.
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let gone = child.id();
+    child.wait().expect("wait");
+    let wanted = Wanted {
+        processes: Some(8),
+        ..Wanted::default()
+    };
+    let first = create(wanted, "org.test.Sweep", &host);
+    let dir = first
+        .dirs
+        .iter()
+        .find(|d| d.controllers.contains(&Controller::Pids))
+        .expect("a pids cgroup");
+    let base = dir.path.parent().expect("portcullis").to_path_buf();
+    let stale = base.join(format!("org.test.Stale-{gone}"));
+    let live = base.join(format!("org.test.Live-{}", std::process::id()));
+    std::fs::create_dir(&stale).expect("stale cgroup");
+    std::fs::create_dir(&live).expect("live cgroup");
+    let second = create(wanted, "org.test.Sweep2", &host);
+    assert!(!stale.exists(), "the stale cgroup was swept");
+    assert!(live.exists(), "a running executor's cgroup stays");
+    std::fs::remove_dir(&live).expect("remove live");
+    drop(second);
+    drop(first);
+}

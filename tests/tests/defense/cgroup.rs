@@ -338,3 +338,67 @@ fn without_a_cgroup_of_its_own_an_ordinary_user_gets_the_rlimit_fallback() {
         text(&out)
     );
 }
+
+#[test]
+fn the_cgroups_of_a_killed_executor_are_swept_by_the_next_launch() {
+    let Some(stage) = Stage::new() else { return };
+    let id = "org.test.CgroupKilled";
+    let blob = bundle(&limited(id), Arch::host().expect("supported machine"))
+        .expect("bundle")
+        .blob;
+    let path = stage.write_blob("killed.blob", &blob.encode());
+    let mut child = std::process::Command::new(&stage.exec)
+        .arg(&path)
+        .args([
+            "--",
+            "/usr/bin/python3",
+            "-c",
+            "import time; time.sleep(30)",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", stage.home(As::Caller))
+        .env("PORTCULLIS_EXEC_REPORT", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn portcullis-exec");
+    // Wait until pid 1 is past the limits step (its note comes after it joined the
+    // cgroups), collecting the cgroups the executor made.
+    let mut left = Vec::new();
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    for line in lines.by_ref() {
+        let line = line.expect("stderr line");
+        if let Some(path) = line.strip_prefix("portcullis-exec: cgroup: ") {
+            left.push(PathBuf::from(path));
+        }
+        if line.starts_with("portcullis-exec: note: limits:") {
+            break;
+        }
+    }
+    // SIGKILL: the executor cannot clean up; the kernel ends its sandbox.
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(!left.is_empty(), "no cgroup reported");
+    assert!(left.iter().all(|p| p.exists()), "{left:?}");
+    // The kernel ends the sandbox (pid 1's parent-death signal) shortly after.
+    for _ in 0..500 {
+        let empty = left.iter().all(|p| {
+            std::fs::read_to_string(p.join("cgroup.procs")).is_ok_and(|t| t.trim().is_empty())
+        });
+        if empty {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // The next launch sweeps the empty cgroups whose executor is gone, and cleans up
+    // after itself.
+    let out = python(&stage, As::Caller, &limited(id), "print('next')");
+    assert!(text(&out).contains("next"), "{}", text(&out));
+    for path in &left {
+        assert!(!path.exists(), "{} was not swept", path.display());
+    }
+    assert_cleaned_up(&out, id);
+}
