@@ -107,6 +107,30 @@ fn child() {
                 .collect();
             println!("files opened under a limit of 16: {}", files.len());
         }
+        "held" => {
+            let before = crate::sys::getrlimit(crate::sys::Resource::AddressSpace).unwrap();
+            let held = Held {
+                memory: Some(Ok("cgroup v1 memory.limit_in_bytes")),
+                processes: Some(Ok("cgroup v1 pids.max")),
+                cpu_share: Some(Ok("cgroup v1 cpu.cfs_quota_us/cpu.cfs_period_us")),
+            };
+            let report = apply(
+                &LimitsSection {
+                    level: Requirement::Required,
+                    memory: Some(256 << 20),
+                    processes: Some(8),
+                    cpu_share: Some(50),
+                    ..LimitsSection::default()
+                },
+                &held,
+            )
+            .unwrap();
+            println!("report: {report}");
+            let after = crate::sys::getrlimit(crate::sys::Resource::AddressSpace).unwrap();
+            println!("address space untouched: {}", before == after);
+            let core = crate::sys::getrlimit(crate::sys::Resource::Core).unwrap();
+            println!("core dumps: {core:?}");
+        }
         other => panic!("unknown case {other}"),
     }
 }
@@ -206,4 +230,18 @@ fn a_required_cpu_share_aborts_and_a_best_effort_one_is_reported() {
         report.to_string().contains("cpu-share 50 not applied"),
         "{report}"
     );
+}
+
+#[test]
+fn limits_held_by_cgroups_set_no_rlimit_and_a_required_set_starts_as_root_too() {
+    let out = run_child("held");
+    assert!(
+        out.contains(
+            "memory 268435456 (cgroup v1 memory.limit_in_bytes); processes 8 (cgroup v1 pids.max); \
+             cpu-share 50 (cgroup v1 cpu.cfs_quota_us/cpu.cfs_period_us)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("address space untouched: true"), "{out}");
+    assert!(out.contains("core dumps: (0, 0)"), "{out}");
 }
