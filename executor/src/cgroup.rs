@@ -289,13 +289,14 @@ pub fn counter(text: &str, key: &str) -> u64 {
 fn write(path: &Path, value: &str) -> io::Result<()> {
     let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
     file.write_all(value.as_bytes())
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
+/// The text of a cgroup file, empty when it cannot be read.
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+/// An error message naming the file it is about.
 fn with_path(path: &Path) -> impl Fn(io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }
@@ -347,7 +348,10 @@ fn make_leaf(parent: &Path, leaf: &str, enable: Option<&[Controller]>) -> Result
 /// Removes what an executor that was killed before it could clean up left in `base`:
 /// launch cgroups named `…-<pid>` whose executor no longer runs (no `/proc/<pid>`; read
 /// on the host, before any namespace). `rmdir` only ever removes an empty cgroup, and a
-/// live launch's cgroup is skipped by its pid, so nothing in use is touched.
+/// live launch's cgroup is skipped by its pid, so nothing in use is touched. (A launcher
+/// in another pid namespace sharing the hierarchy has pids this one cannot see: its empty
+/// cgroup could be removed in the moment between `mkdir` and its pid 1 joining, which
+/// then fails that launch with 125 rather than running it unlimited.)
 fn sweep(base: &Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
         return;
