@@ -487,13 +487,18 @@ pub fn create(wanted: Wanted, app_id: &str, host: &HostCgroups) -> Cgroups {
             .collect();
         if !on_v2.is_empty() {
             match v2_leaf(hierarchy, &own, &leaf, &on_v2) {
-                Ok(path) => match Dir::open(path, Version::V2, &on_v2) {
-                    Ok(dir) => {
-                        cgroups.dirs.push(dir);
-                        left.retain(|c| !on_v2.contains(c));
+                Ok((path, got)) => {
+                    for c in on_v2.iter().filter(|c| !got.contains(c)) {
+                        why.push((*c, "cgroup v2: not delegated to this cgroup".into()));
                     }
-                    Err(e) => why.extend(on_v2.iter().map(|c| (*c, format!("cgroup v2: {e}")))),
-                },
+                    match Dir::open(path, Version::V2, &got) {
+                        Ok(dir) => {
+                            cgroups.dirs.push(dir);
+                            left.retain(|c| !got.contains(c));
+                        }
+                        Err(e) => why.extend(got.iter().map(|c| (*c, format!("cgroup v2: {e}")))),
+                    }
+                }
                 Err(e) => why.extend(on_v2.iter().map(|c| (*c, format!("cgroup v2: {e}")))),
             }
         }
@@ -565,14 +570,16 @@ pub fn create(wanted: Wanted, app_id: &str, host: &HostCgroups) -> Cgroups {
     cgroups
 }
 
-/// The v2 cgroup for the launch: under the caller's own cgroup when it can have
-/// children with controllers, else under its parent (see the module's order).
+/// The v2 cgroup for the launch, with the controllers it got: under the caller's own
+/// cgroup when that can give children controllers, else under its parent (see the
+/// module's order). At each place only the wanted controllers that are available there
+/// (its `cgroup.controllers`) are asked for; the others fall through to v1 or rlimits.
 fn v2_leaf(
     hierarchy: &Hierarchy,
     own: &Path,
     leaf: &str,
     controllers: &[Controller],
-) -> Result<PathBuf, String> {
+) -> Result<(PathBuf, Vec<Controller>), String> {
     let mut errors = Vec::new();
     let mut candidates = vec![own.to_path_buf()];
     if own != hierarchy.mount {
@@ -581,8 +588,21 @@ fn v2_leaf(
         }
     }
     for parent in candidates {
-        match make_leaf(&parent, leaf, Some(controllers)) {
-            Ok(path) => return Ok(path),
+        let available = read(&parent.join("cgroup.controllers"));
+        let here: Vec<Controller> = controllers
+            .iter()
+            .copied()
+            .filter(|c| available.split_whitespace().any(|a| a == c.name()))
+            .collect();
+        if here.is_empty() {
+            errors.push(format!(
+                "{}: no wanted controller available",
+                parent.display()
+            ));
+            continue;
+        }
+        match make_leaf(&parent, leaf, Some(&here)) {
+            Ok(path) => return Ok((path, here)),
             Err(e) => errors.push(e),
         }
     }
