@@ -632,15 +632,26 @@ impl Cgroups {
     }
 
     /// In pid 1, right after the split: moves this process into every cgroup made for
-    /// the launch (`0` in `cgroup.procs` is the writer itself; its children are born
-    /// there), then enters a new cgroup namespace rooted there. The directories are the
-    /// outer process's to remove: this copy forgets them. A cgroup that cannot be joined
-    /// fails the launch (its limits were promised to the rlimits step as held).
+    /// the launch (`0` is the writer itself; its children are born there), then enters a
+    /// new cgroup namespace rooted there. The directories are the outer process's to
+    /// remove: this copy forgets them. A cgroup that cannot be joined fails the launch
+    /// (its limits were promised to the rlimits step as held).
+    ///
+    /// In v1 the thread is moved through `tasks`: the executor is single-threaded, so
+    /// that moves the whole process, and moving one's own single thread skips the
+    /// kernel's global thread-group lock, whose first taking waits for an RCU grace
+    /// period (about 10 ms, measured by `scripts/bench-limits.sh`). v2 has no per-thread
+    /// move outside threaded cgroups and pays that wait unless the hierarchy is mounted
+    /// with `favordynmods`.
     pub fn join(mut self) -> Result<Held, String> {
         self.armed = false;
         for dir in &self.dirs {
-            let procs = dir.path.join("cgroup.procs");
-            write(&procs, "0").map_err(with_path(&procs))?;
+            let file = match dir.version {
+                Version::V1 => "tasks",
+                Version::V2 => "cgroup.procs",
+            };
+            let path = dir.path.join(file);
+            write(&path, "0").map_err(with_path(&path))?;
         }
         if !self.dirs.is_empty() {
             process::unshare(libc::CLONE_NEWCGROUP)
