@@ -184,8 +184,15 @@ pub fn apply(section: &LimitsSection, held: &Held) -> Result<LimitsReport, Limit
     push(
         "cpu-share",
         section.cpu_share,
-        &mut |_| match &held.cpu_share {
-            Some(Ok(how)) => Ok(how.to_string()),
+        &mut |v| match &held.cpu_share {
+            Some(Ok(how)) => Ok(match usable_cpus() {
+                // A share is a percent of one CPU: from 100% per usable CPU up, it caps
+                // nothing.
+                Some(n) if v >= 100 * n => {
+                    format!("{how}; at or above 100% x this host's {n} usable CPUs it caps nothing")
+                }
+                _ => how.to_string(),
+            }),
             other => Err(format!(
                 "{}; no rlimit can hold a cpu share",
                 no_cgroup(other)
@@ -211,6 +218,13 @@ pub fn apply(section: &LimitsSection, held: &Held) -> Result<LimitsReport, Limit
         eprintln!("portcullis-exec: note: {report}");
     }
     Ok(report)
+}
+
+/// How many CPUs this process may run on (its affinity mask), when the kernel says.
+fn usable_cpus() -> Option<u64> {
+    std::thread::available_parallelism()
+        .ok()
+        .map(|n| n.get() as u64)
 }
 
 /// Why no cgroup holds a limit, for the report.

@@ -245,3 +245,29 @@ fn limits_held_by_cgroups_set_no_rlimit_and_a_required_set_starts_as_root_too() 
     assert!(out.contains("address space untouched: true"), "{out}");
     assert!(out.contains("core dumps: (0, 0)"), "{out}");
 }
+
+#[test]
+fn a_cpu_share_above_every_usable_cpu_is_reported_as_capping_nothing() {
+    let cpus = std::thread::available_parallelism().unwrap().get() as u64;
+    let held = Held {
+        cpu_share: Some(Ok("cgroup v1 cpu.cfs_quota_us/cpu.cfs_period_us")),
+        ..Held::default()
+    };
+    let at = |share| {
+        apply(
+            &LimitsSection {
+                cpu_share: Some(share),
+                ..LimitsSection::default()
+            },
+            &held,
+        )
+        .unwrap()
+        .to_string()
+    };
+    assert!(
+        at(100 * cpus).contains("caps nothing"),
+        "{}",
+        at(100 * cpus)
+    );
+    assert!(!at(50).contains("caps nothing"), "{}", at(50));
+}
