@@ -221,6 +221,73 @@ fn a_busy_loop_gets_about_half_a_cpu() {
     assert_cleaned_up(&out, id);
 }
 
+/// The cpu cgroup's throttling counter (`nr_throttled` in `cpu.stat`, v1 and v2) among
+/// the cgroups made, when one is there.
+fn throttled(made: &[PathBuf]) -> Option<u64> {
+    made.iter().find_map(|dir| {
+        let stat = std::fs::read_to_string(dir.join("cpu.stat")).ok()?;
+        stat.lines()
+            .find_map(|l| l.strip_prefix("nr_throttled "))
+            .and_then(|n| n.trim().parse().ok())
+    })
+}
+
+#[test]
+fn the_cpu_quota_throttles_a_busy_loop_whatever_the_load() {
+    // Half a CPU only bites when the loop would get more, which a loaded machine may not
+    // give it; a tenth of a CPU bites whatever the load, and the kernel counts the
+    // periods in which the sandbox used up its quota.
+    let Some(stage) = Stage::new() else { return };
+    let id = "org.test.CgroupThrottle";
+    let mut policy = limited(id);
+    policy.beyond.limits.cpu_share = limit(10);
+    let blob = bundle(&policy, Arch::host().expect("supported machine"))
+        .expect("bundle")
+        .blob;
+    let path = stage.write_blob("throttle.blob", &blob.encode());
+    let mut child = std::process::Command::new(&stage.exec)
+        .arg(&path)
+        .args(["--", "/usr/bin/python3", "-c", BUSY])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", stage.home(As::Caller))
+        .env("PORTCULLIS_EXEC_REPORT", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn portcullis-exec");
+    let mut made = Vec::new();
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    for line in lines.by_ref() {
+        let line = line.expect("stderr line");
+        if let Some(path) = line.strip_prefix("portcullis-exec: cgroup: ") {
+            made.push(PathBuf::from(path));
+        }
+        if line.starts_with("portcullis-exec: note: limits:") {
+            break;
+        }
+    }
+    // Halfway through the two seconds of busy loop.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let during = throttled(&made);
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{:?}: {stdout}", out.status);
+    let during = during.unwrap_or_else(|| panic!("no cpu.stat in {made:?}"));
+    assert!(during > 0, "never throttled: {made:?}");
+    let share: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("share "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no share: {stdout}"));
+    assert!(share <= 0.2, "{share} of a CPU under a 10% share");
+    for path in &made {
+        assert!(!path.exists(), "{} left behind", path.display());
+    }
+}
+
 const LEAVE: &str = r#"
 import ctypes, os
 print('cgroup', open('/proc/self/cgroup').read().replace('\n', ' '))
