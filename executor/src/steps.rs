@@ -230,9 +230,12 @@ fn split_off_pid1(cgroups: cgroup::Cgroups) -> Result<Split, Failure> {
             ))
         }
         Forked::Child => {
-            process::die_with_parent().step("pid 1")?;
-            let held = cgroups.join().step("cgroup")?;
-            Ok(Split::Pid1(held))
+            let dies_with_parent = process::die_with_parent();
+            // Joined (and so given up: the cgroups are the outer process's to remove)
+            // before anything here can fail.
+            let held = cgroups.join();
+            dies_with_parent.step("pid 1")?;
+            Ok(Split::Pid1(held.step("cgroup")?))
         }
     }
 }
