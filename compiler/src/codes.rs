@@ -56,9 +56,10 @@ codes! {
     InvalidAppId = "invalid-app-id", true, "an application or runtime id that is not a valid reverse-DNS name";
     InvalidValue = "invalid-value", true, "a value of a portcullis extension (limit, port, device node, requirement) that cannot be read";
     NotADeviceNode = "not-a-device-node", true, "a device-node path that cannot be a single character or block device (a directory such as /dev/shm, /dev/pts or /dev/input, a link into /proc, a placeholder)";
-    LimitOutOfRange = "limit-out-of-range", true, "a resource limit outside its accepted range (memory 1M to 128T, processes 1 to 4194304, open-files 1 to 1048576, cpu-time 1s to 8760h, cpu-share 1% to 100000%)";
+    LimitOutOfRange = "limit-out-of-range", true, "a resource limit outside its accepted range (memory 1M to 128T, processes 1 to 4194304, open-files 1 to 1048576, cpu-time 1s to 8760h, cpu-share 1% to 102400%)";
     NulByte = "nul-byte", true, "a value holds a NUL byte, which no path, argument or environment variable can carry";
     PathTooLong = "path-too-long", true, "a path longer than PATH_MAX (4095 bytes) or with a component longer than NAME_MAX (255 bytes): it can never exist";
+    DuplicateLimit = "duplicate-limit", true, "a resource limit stated twice in one document (which value holds would be a guess)";
     InvalidInclude = "invalid-include", true, "an include that cannot be resolved, read, or that includes itself";
     FilesystemSuffix = "filesystem-suffix", false, "a filesystem suffix Flatpak ignores with a warning";
     DotDotGap = "dotdot-gap", false, "a `..` that Flatpak 1.14 accepts although it escapes the named directory";

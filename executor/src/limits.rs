@@ -1,15 +1,17 @@
-//! The resource-limits step: rlimits from the blob's limits section.
+//! The resource-limits step: rlimits from the blob's limits section, for what the
+//! launch's cgroups ([`crate::cgroup`]) do not already hold.
 //!
 //! Runs inside the sandbox's user namespace, before exec; rlimits are inherited by every
 //! process the command starts and can only be lowered from there.
 //!
-//! | limit | mechanism |
+//! | limit | held by |
 //! |---|---|
-//! | memory | `RLIMIT_AS` and `RLIMIT_DATA` (an allocation past it fails with `ENOMEM`) |
-//! | processes | `RLIMIT_NPROC` (a `fork`/`clone` past it fails with `EAGAIN`) |
+//! | memory | the memory cgroup (v2, else v1); else `RLIMIT_AS` and `RLIMIT_DATA` (an allocation past it fails with `ENOMEM`; this also counts address space that is only reserved) |
+//! | processes | the pids cgroup (v2, else v1), for root too; else `RLIMIT_NPROC` (a `fork`/`clone` past it fails with `EAGAIN`), which cannot hold for the host's root |
 //! | open files | `RLIMIT_NOFILE` (`EMFILE`) |
 //! | cpu time | `RLIMIT_CPU` soft (`SIGXCPU`), hard one second later (`SIGKILL`) |
-//! | cpu share | cgroup v2 `cpu.max`: not applied by this step (reported as such) |
+//! | cpu share | the cpu cgroup (v2 `cpu.max`, else v1 CFS quota); no rlimit can hold it |
+//! | core dumps | `RLIMIT_CORE` 0 whenever a limits section exists: a dump of a process killed at a limit would be written where the app's files are |
 //!
 //! `RLIMIT_NPROC` counts the processes of the *real uid*, and since Linux 5.14 the count
 //! is kept per user namespace (`ucounts`): processes of the sandbox's own user namespace
@@ -21,18 +23,20 @@
 //! even when the executor was started by root.
 //!
 //! The kernel also exempts every task whose *host* uid is 0 (`INIT_USER`), whatever its
-//! namespace: when root launches the sandbox with its own uid mapped, `RLIMIT_NPROC` is
-//! still set but cannot bind, and the step says so (a required process limit then aborts
-//! the launch). Launched by an ordinary user, the sandbox runs under that user's host uid
-//! and the limit holds.
+//! namespace: when root launches the sandbox with its own uid mapped and no pids cgroup
+//! could be made, `RLIMIT_NPROC` is still set but cannot bind, and the step says so (a
+//! required process limit then aborts the launch).
 //!
-//! A value is never raised: when the current hard limit is already lower, it stays.
+//! A value is never raised: when the current hard limit is already lower, it stays. A
+//! note names the mechanism of every limit when one of them fell back to an rlimit or
+//! was not applied (always with `PORTCULLIS_EXEC_REPORT` set).
 
 use std::fmt;
 
 use portcullis_blob::landlock::Requirement;
 use portcullis_blob::limits::LimitsSection;
 
+use crate::cgroup::Held;
 use crate::sys;
 
 /// One limit that was applied or not.
@@ -42,8 +46,8 @@ pub struct Applied {
     pub name: &'static str,
     /// The value asked for.
     pub value: u64,
-    /// How it was applied (`RLIMIT_AS, RLIMIT_DATA`), or why not.
-    pub how: Result<&'static str, String>,
+    /// How it was applied (`RLIMIT_AS, RLIMIT_DATA`, `cgroup v1 pids.max`), or why not.
+    pub how: Result<String, String>,
 }
 
 /// What the limits step did.
@@ -118,17 +122,20 @@ fn host_root() -> bool {
     })
 }
 
+/// Lowers each of `resources` to `soft`/`hard`.
 fn rlimits(resources: &[sys::Resource], soft: u64, hard: u64) -> Result<(), String> {
     resources.iter().try_for_each(|r| lower(*r, soft, hard))
 }
 
-/// Applies the section to the calling process.
-pub fn apply(section: &LimitsSection) -> Result<LimitsReport, LimitsError> {
-    use sys::Resource::{AddressSpace, Cpu, Data, OpenFiles, Processes};
+/// Applies the section to the calling process: `held` says which limits the launch's
+/// cgroups already hold (and why the others fall to rlimits).
+pub fn apply(section: &LimitsSection, held: &Held) -> Result<LimitsReport, LimitsError> {
+    use sys::Resource::{AddressSpace, Core, Cpu, Data, OpenFiles, Processes};
     let mut report = LimitsReport::default();
+    let mut fell_back = false;
     let mut push = |name: &'static str,
                     value: Option<u64>,
-                    how: &dyn Fn(u64) -> Result<&'static str, String>| {
+                    how: &mut dyn FnMut(u64) -> Result<String, String>| {
         if let Some(value) = value {
             report.limits.push(Applied {
                 name,
@@ -137,32 +144,65 @@ pub fn apply(section: &LimitsSection) -> Result<LimitsReport, LimitsError> {
             });
         }
     };
-    push("memory", section.memory, &|v| {
-        rlimits(&[AddressSpace, Data], v, v).map(|()| "RLIMIT_AS, RLIMIT_DATA")
-    });
-    push("processes", section.processes, &|v| {
-        rlimits(&[Processes], v, v)?;
-        if host_root() {
-            return Err(
-                "RLIMIT_NPROC is set, but the kernel exempts the host's root from it; \
-                 launch as an ordinary user for a process limit"
-                    .to_string(),
-            );
+    push("memory", section.memory, &mut |v| match &held.memory {
+        Some(Ok(how)) => Ok(how.to_string()),
+        other => {
+            fell_back = true;
+            rlimits(&[AddressSpace, Data], v, v)?;
+            Ok(format!("RLIMIT_AS, RLIMIT_DATA: {}", no_cgroup(other)))
         }
-        Ok("RLIMIT_NPROC, counted in the sandbox's user namespace")
     });
-    push("open-files", section.open_files, &|v| {
-        rlimits(&[OpenFiles], v, v).map(|()| "RLIMIT_NOFILE")
+    push(
+        "processes",
+        section.processes,
+        &mut |v| match &held.processes {
+            Some(Ok(how)) => Ok(how.to_string()),
+            other => {
+                fell_back = true;
+                rlimits(&[Processes], v, v)?;
+                if host_root() {
+                    return Err(format!(
+                        "{}, and the kernel exempts the host's root from RLIMIT_NPROC (it is \
+                     set, but cannot bind); launch as an ordinary user, or where a pids \
+                     cgroup can be made",
+                        no_cgroup(other)
+                    ));
+                }
+                Ok(format!(
+                    "RLIMIT_NPROC, counted in the sandbox's user namespace: {}",
+                    no_cgroup(other)
+                ))
+            }
+        },
+    );
+    push("open-files", section.open_files, &mut |v| {
+        rlimits(&[OpenFiles], v, v).map(|()| "RLIMIT_NOFILE".to_string())
     });
-    push("cpu-time", section.cpu_time, &|v| {
-        rlimits(&[Cpu], v, v.saturating_add(1)).map(|()| "RLIMIT_CPU")
+    push("cpu-time", section.cpu_time, &mut |v| {
+        rlimits(&[Cpu], v, v.saturating_add(1)).map(|()| "RLIMIT_CPU".to_string())
     });
-    push("cpu-share", section.cpu_share, &|_| {
-        Err(
-            "a cpu share needs a delegated cgroup v2, which this executor does not set up"
-                .to_string(),
-        )
-    });
+    push(
+        "cpu-share",
+        section.cpu_share,
+        &mut |v| match &held.cpu_share {
+            Some(Ok(how)) => Ok(match usable_cpus() {
+                // A share is a percent of one CPU: from 100% per usable CPU up, it caps
+                // nothing.
+                Some(n) if v >= 100 * n => {
+                    format!("{how}; at or above 100% x this host's {n} usable CPUs it caps nothing")
+                }
+                _ => how.to_string(),
+            }),
+            other => Err(format!(
+                "{}; no rlimit can hold a cpu share",
+                no_cgroup(other)
+            )),
+        },
+    );
+    if !section.is_empty() {
+        // Best effort: a process killed at a limit dumps no core into the app's files.
+        let _ = rlimits(&[Core], 0, 0);
+    }
     if section.level == Requirement::Required {
         for applied in &report.limits {
             if let Err(why) = &applied.how {
@@ -174,10 +214,25 @@ pub fn apply(section: &LimitsSection) -> Result<LimitsReport, LimitsError> {
         }
     }
     let unapplied = report.limits.iter().any(|a| a.how.is_err());
-    if unapplied || std::env::var_os(crate::landlock::REPORT_VARIABLE).is_some() {
-        eprintln!("portcullis-exec: {report}");
+    if unapplied || fell_back || std::env::var_os(crate::landlock::REPORT_VARIABLE).is_some() {
+        eprintln!("portcullis-exec: note: {report}");
     }
     Ok(report)
+}
+
+/// How many CPUs this process may run on (its affinity mask), when the kernel says.
+fn usable_cpus() -> Option<u64> {
+    std::thread::available_parallelism()
+        .ok()
+        .map(|n| n.get() as u64)
+}
+
+/// Why no cgroup holds a limit, for the report.
+fn no_cgroup(held: &Option<Result<&'static str, String>>) -> String {
+    match held {
+        Some(Err(why)) if !why.is_empty() => format!("no cgroup ({why})"),
+        _ => "no cgroup".to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! not found.
 
 mod args;
+mod cgroup;
 mod dbus_proxy;
 mod failure;
 mod init;

@@ -25,7 +25,7 @@ use crate::init::{self, Init};
 use crate::sys::notify;
 use crate::sys::process::{self, Forked};
 use crate::sys::{confine, fs, secure};
-use crate::{dbus_proxy, landlock, launch, limits, root, trust};
+use crate::{cgroup, dbus_proxy, landlock, launch, limits, root, trust};
 
 /// The whole launch. Returns the exit status to report (the app's, as forwarded by the
 /// outer process; the app itself never returns from here).
@@ -33,11 +33,13 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
     let blob = read_blob(args)?;
     let mut host = decide_on_host(args, &blob)?;
     let _buses = start_bus_proxies(&blob, &mut host)?;
+    let cgroups = make_cgroups(&blob);
     user_namespace(host.launch.uid, host.launch.gid)?;
     other_namespaces(blob.namespaces)?;
-    if let Some(status) = split_off_pid1()? {
-        return Ok(status);
-    }
+    let held = match split_off_pid1(cgroups)? {
+        Split::Outer(status) => return Ok(status),
+        Split::Pid1(held) => held,
+    };
     loopback(blob.namespaces)?;
     let mask = fs::umask(0);
     root::enter(&host.plan, &host.guarded, &host.root_rules)?;
@@ -45,7 +47,7 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
     fs::umask(mask);
     no_new_privs()?;
     apply_landlock(&blob, &host)?;
-    apply_limits(&blob)?;
+    apply_limits(&blob, &held)?;
     drop_capabilities()?;
     close_stray_fds()?;
     seal_pid1()?;
@@ -186,6 +188,33 @@ fn start_bus_proxies(blob: &Blob, host: &mut HostView) -> Result<dbus_proxy::Bus
     Ok(buses)
 }
 
+/// The launch's cgroups, made and filled on the host while the executor still has the
+/// caller's full rights there, before any namespace exists: after the user namespace the
+/// executor no longer has the caller's capabilities over the host's cgroupfs, and after
+/// `pivot_root` it cannot see cgroupfs at all. After the bus proxies, so that they stay in
+/// the caller's cgroup. pid 1 joins them right after the split ([`split_off_pid1`]); the
+/// outer process removes them when the launch ends, and dropping the value (a failed step
+/// before the split) removes them too. Only limits that need a cgroup (memory, processes,
+/// a CPU share) make one; what no cgroup can hold falls to the rlimits in [`apply_limits`].
+fn make_cgroups(blob: &Blob) -> cgroup::Cgroups {
+    let l = &blob.limits;
+    let wanted = cgroup::Wanted {
+        memory: l.memory,
+        processes: l.processes,
+        cpu_share: l.cpu_share,
+    };
+    if wanted == cgroup::Wanted::default() {
+        return cgroup::Cgroups::none();
+    }
+    let cgroups = cgroup::create(wanted, &blob.app_id, &cgroup::HostCgroups::read());
+    if std::env::var_os(landlock::REPORT_VARIABLE).is_some() {
+        for path in cgroups.paths() {
+            eprintln!("portcullis-exec: cgroup: {}", path.display());
+        }
+    }
+    cgroups
+}
+
 /// A user namespace first: it gives the capabilities the other namespaces and the
 /// mounts need without being root on the host, and works for root and for an ordinary
 /// user alike. The caller's uid and gid map to themselves; `setgroups` is denied, as
@@ -213,12 +242,27 @@ fn other_namespaces(ns: Namespaces) -> Result<(), Failure> {
     process::unshare(flags).step("namespaces")
 }
 
+/// Which side of the split this is.
+enum Split {
+    /// The outer process, with the status to report once the launch has ended.
+    Outer(i32),
+    /// pid 1, with how its cgroups hold the limits.
+    Pid1(cgroup::Held),
+}
+
 /// The first child is pid 1 of the new pid namespace. The caller's process stays
 /// outside and only waits, so that the caller gets the app's exit status; pid 1 is
 /// killed if it goes away (and the kernel then kills the whole namespace). The outer
 /// process only ever leaves `waitpid` by being killed, so the parent-death signal is
 /// in place long before that can matter.
-fn split_off_pid1() -> Result<Option<i32>, Failure> {
+///
+/// pid 1 joins the launch's cgroups first thing, before it builds the root (which hides
+/// cgroupfs) and before any child exists, so the app and everything it starts are born
+/// inside; then it enters a new cgroup namespace rooted there, so the sandbox sees its
+/// cgroup as `/` and has nothing above it to name. The outer process stays in the
+/// caller's cgroup: once pid 1 has ended (and with it every process of the namespace) it
+/// reports a limit that was hit and removes the cgroups.
+fn split_off_pid1(cgroups: cgroup::Cgroups) -> Result<Split, Failure> {
     match process::fork().step("pid 1")? {
         Forked::Parent(child) => {
             // The waiter outside holds the caller's environment; nothing in the sandbox
@@ -226,11 +270,18 @@ fn split_off_pid1() -> Result<Option<i32>, Failure> {
             confine::not_dumpable().step("pid 1")?;
             process::release_memory();
             let ended = process::wait(child).step("wait")?;
-            Ok(Some(ended.map(|(_, e)| e.code()).unwrap_or(failure::SETUP)))
+            cgroups.finish();
+            Ok(Split::Outer(
+                ended.map(|(_, e)| e.code()).unwrap_or(failure::SETUP),
+            ))
         }
         Forked::Child => {
-            process::die_with_parent().step("pid 1")?;
-            Ok(None)
+            let dies_with_parent = process::die_with_parent();
+            // Joined (and so given up: the cgroups are the outer process's to remove)
+            // before anything here can fail.
+            let held = cgroups.join();
+            dies_with_parent.step("pid 1")?;
+            Ok(Split::Pid1(held.step("cgroup")?))
         }
     }
 }
@@ -267,9 +318,11 @@ fn apply_landlock(blob: &Blob, host: &HostView) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Resource limits while the process can still lower them for itself and its children.
-fn apply_limits(blob: &Blob) -> Result<(), Failure> {
-    limits::apply(&blob.limits).step("limits")?;
+/// Resource limits while the process can still lower them for itself and its children:
+/// the rlimits (open files, CPU time, core dumps) and, for a limit no cgroup holds, the
+/// rlimit fallback; a required limit nothing can hold aborts here.
+fn apply_limits(blob: &Blob, held: &cgroup::Held) -> Result<(), Failure> {
+    limits::apply(&blob.limits, held).step("limits")?;
     Ok(())
 }
 

@@ -22,6 +22,8 @@ pub enum Resource {
     OpenFiles,
     /// `RLIMIT_CPU`: seconds of CPU time.
     Cpu,
+    /// `RLIMIT_CORE`: bytes of a core dump.
+    Core,
 }
 
 impl Resource {
@@ -32,6 +34,7 @@ impl Resource {
             Resource::Processes => libc::RLIMIT_NPROC,
             Resource::OpenFiles => libc::RLIMIT_NOFILE,
             Resource::Cpu => libc::RLIMIT_CPU,
+            Resource::Core => libc::RLIMIT_CORE,
         }
     }
 }

@@ -2,10 +2,11 @@
 //! policy (snapshots, and the real `apparmor_parser` over them and over the Flathub
 //! corpus), cross-backend consistency, what older Landlock ABIs would enforce, and the
 //! layers end to end under the real executor (ports, abstract sockets, memory and process
-//! limits, deny masks, a single device node).
+//! limits, deny masks, a single device node), and the limits held by the launch's cgroups.
 
 mod abi;
 mod apparmor;
+mod cgroup;
 mod consistency;
 mod e2e;
 mod snapshots;

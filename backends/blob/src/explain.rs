@@ -352,15 +352,16 @@ fn limits(out: &mut String, blob: &Blob) {
     }
     let _ = writeln!(out, "\nlimits ({}):", level(l.level));
     let rows = [
-        ("memory (bytes)", l.memory),
-        ("processes", l.processes),
-        ("open files", l.open_files),
-        ("cpu time (s)", l.cpu_time),
-        ("cpu share (%)", l.cpu_share),
+        ("memory (bytes)", "memory", l.memory),
+        ("processes", "processes", l.processes),
+        ("open files", "open-files", l.open_files),
+        ("cpu time (s)", "cpu-time", l.cpu_time),
+        ("cpu share (%)", "cpu-share", l.cpu_share),
     ];
-    for (name, value) in rows {
+    for (name, word, value) in rows {
         if let Some(v) = value {
-            let _ = writeln!(out, "  {name}: {v}");
+            let how = crate::limits::mechanism(word);
+            let _ = writeln!(out, "  {name}: {v} — {how}");
         }
     }
     tmpfs_line(out, blob);

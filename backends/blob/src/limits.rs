@@ -1,9 +1,11 @@
 //! The resource-limits section: memory, processes, open files, CPU time and CPU share.
 //!
-//! Written by `portcullis_backends::landlock::limits_section`, applied by the executor
-//! (`executor/src/limits.rs`) inside the sandbox's user namespace before exec: rlimits
-//! always, cgroup v2 only for what rlimits cannot express (a CPU share), and only where the
-//! executor's own cgroup lets it create a child.
+//! Written by `portcullis_backends::landlock::limits_section`, applied by the executor:
+//! memory, processes and a CPU share by the launch's own cgroup (v2 where the caller can
+//! write the unified hierarchy with the controller, else v1; `executor/src/cgroup.rs`),
+//! open files, CPU time and core dumps by rlimits, and memory and processes by rlimits
+//! too when no cgroup can hold them (`executor/src/limits.rs`). [`mechanism`] says so for
+//! `explain` and `audit`.
 //!
 //! The memory limit also bounds the sandbox's RAM-backed file systems ([`tmpfs_bounds`]):
 //! rlimits do not count the pages of a tmpfs, so without a bound an app under `memory 256M`
@@ -13,7 +15,7 @@ use crate::landlock::Requirement;
 
 /// The accepted range of each limit, `(name, lowest, highest)`, in the unit of its field:
 /// memory 1 MiB to 128 TiB, processes 1 to 4194304 (`PID_MAX_LIMIT`), open files 1 to
-/// 1048576 (the default `fs.nr_open`), CPU time 1 s to one year, CPU share 1 to 100000
+/// 1048576 (the default `fs.nr_open`), CPU time 1 s to one year, CPU share 1 to 102400
 /// percent. The same table as `portcullis_ir::beyond::LIMIT_RANGES` (the checker's); the
 /// decoder refuses a value outside it, so that no value can mean "unlimited"
 /// (`RLIM_INFINITY`) or overflow on its way to the kernel.
@@ -22,7 +24,7 @@ pub const RANGES: [(&str, u64, u64); 5] = [
     ("processes", 1, 4_194_304),
     ("open-files", 1, 1_048_576),
     ("cpu-time", 1, 8760 * 3600),
-    ("cpu-share", 1, 100_000),
+    ("cpu-share", 1, 102_400),
 ];
 
 /// The size of every tmpfs when the policy sets no memory limit: 1 GiB. Flatpak and
@@ -64,15 +66,15 @@ pub struct LimitsSection {
     /// How hard the limits must hold: with `Required`, a limit that cannot be applied
     /// aborts the launch (exit 125).
     pub level: Requirement,
-    /// Bytes of address space and of data (`RLIMIT_AS` and `RLIMIT_DATA`).
+    /// Bytes of memory (cgroup `memory.max`; else `RLIMIT_AS` and `RLIMIT_DATA`).
     pub memory: Option<u64>,
-    /// Processes and threads of the sandbox's user (`RLIMIT_NPROC`).
+    /// Processes and threads of the sandbox (cgroup `pids.max`; else `RLIMIT_NPROC`).
     pub processes: Option<u64>,
     /// Open file descriptors (`RLIMIT_NOFILE`).
     pub open_files: Option<u64>,
     /// Seconds of CPU time (`RLIMIT_CPU`).
     pub cpu_time: Option<u64>,
-    /// Percent of one CPU (cgroup v2 `cpu.max`).
+    /// Percent of one CPU (cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`).
     pub cpu_share: Option<u64>,
 }
 
@@ -98,9 +100,46 @@ impl LimitsSection {
     }
 }
 
+/// How the executor enforces the limit called `name` (its policy-language word), as far
+/// as it can be said before the launch: the cgroup limits depend on the launch host's
+/// cgroup layout and on who launches.
+pub fn mechanism(name: &str) -> &'static str {
+    match name {
+        "memory" => {
+            "decided at launch: cgroup v2 memory.max (swap 0, OOM kills the group), \
+             else cgroup v1 memory.limit_in_bytes, else RLIMIT_AS (counts reserved address space)"
+        }
+        "processes" => {
+            "decided at launch: cgroup v2 pids.max, else cgroup v1 pids.max, \
+             else RLIMIT_NPROC (never for the host's root: refused when required)"
+        }
+        "cpu-share" => {
+            "decided at launch: cgroup v2 cpu.max, else cgroup v1 cpu.cfs_quota_us; \
+             no rlimit (refused when required)"
+        }
+        "open-files" => "RLIMIT_NOFILE",
+        "cpu-time" => "RLIMIT_CPU (SIGXCPU, then SIGKILL a second later)",
+        _ => "unknown limit",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_limit_names_its_mechanism() {
+        for name in ["memory", "processes", "cpu-share"] {
+            assert!(
+                mechanism(name).starts_with("decided at launch: cgroup v2"),
+                "{name}"
+            );
+        }
+        assert_eq!(mechanism("open-files"), "RLIMIT_NOFILE");
+        assert!(mechanism("cpu-time").starts_with("RLIMIT_CPU"));
+        assert!(mechanism("processes").contains("never for the host's root"));
+        assert_eq!(mechanism("swap"), "unknown limit");
+    }
 
     #[test]
     fn tmpfs_bounds_follow_the_memory_limit() {

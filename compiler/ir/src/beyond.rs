@@ -100,13 +100,13 @@ pub struct NetworkRules {
 /// | `processes` | 1 to 4194304 | the kernel's `PID_MAX_LIMIT` |
 /// | `open-files` | 1 to 1048576 | the kernel's default `fs.nr_open`, above which `RLIMIT_NOFILE` cannot be set |
 /// | `cpu-time` | 1 s to 8760 h (one year) | a longer `RLIMIT_CPU` is no limit in practice |
-/// | `cpu-share` | 1 % to 100000 % (a thousand CPUs) | percent of one CPU |
+/// | `cpu-share` | 1 % to 102400 % (1024 CPUs) | percent of one CPU |
 pub const LIMIT_RANGES: [(&str, u64, u64); 5] = [
     ("memory", 1 << 20, 128 << 40),
     ("processes", 1, 4_194_304),
     ("open-files", 1, 1_048_576),
     ("cpu-time", 1, 8760 * 3600),
-    ("cpu-share", 1, 100_000),
+    ("cpu-share", 1, 102_400),
 ];
 
 /// The accepted range of limit `name` (`memory`, `processes`, …), if it is one.

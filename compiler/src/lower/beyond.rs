@@ -70,6 +70,125 @@ fn invalid(
     );
 }
 
+/// The largest CPU share the checker accepts: 100% of each of 1024 CPUs (the upper end of
+/// `cpu-share` in [`limit_range`]). A share is a percent of *one* CPU (`250%` is two and a
+/// half), and how many CPUs the launch host has is only known there: a share at or above
+/// 100% times its CPUs caps nothing, which is not an error. Above this bound no host can
+/// honour it; it is refused (`limit-out-of-range`) as a typo.
+pub const MAX_CPU_SHARE: u64 = 100 * 1024;
+
+/// Lowers `limits { NAME VALUE }`: the value is read in the limit's unit, and zero, an
+/// overflowing value, a CPU share above [`MAX_CPU_SHARE`] and a limit stated twice in the
+/// same document are invalid input (exit 2), each on its own span.
+fn limit(
+    lowering: &mut Lowering<'_>,
+    name: &portcullis_syntax::Spanned<String>,
+    value: &portcullis_syntax::Spanned<String>,
+    origin: Origin,
+) {
+    let raw = value.value.as_str();
+    let (parsed, digits) = match name.value.as_str() {
+        "memory" => (
+            values::parse_size(raw),
+            raw.trim_end_matches(['K', 'k', 'M', 'm', 'G', 'g', 'T', 't']),
+        ),
+        "processes" | "open-files" => (raw.parse::<u64>().ok(), raw),
+        "cpu-time" => (
+            values::parse_seconds(raw),
+            raw.trim_end_matches(['s', 'm', 'h']),
+        ),
+        "cpu-share" => {
+            let digits = raw.strip_suffix('%').unwrap_or(raw);
+            (digits.parse::<u64>().ok(), digits)
+        }
+        other => {
+            let message = format!("unknown limit `{other}`");
+            invalid(
+                lowering,
+                name.span,
+                message,
+                "limits are memory, processes, open-files, cpu-time and cpu-share",
+            );
+            return;
+        }
+    };
+    let what = &name.value;
+    let Some(parsed) = parsed else {
+        let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        let message = if all_digits {
+            format!("`{raw}` is too large for a {what} limit")
+        } else {
+            format!("`{raw}` is not a valid {what} limit")
+        };
+        invalid(
+            lowering,
+            value.span,
+            message,
+            "sizes take K, M, G or T; times take s, m or h; shares a %; counts are plain numbers",
+        );
+        return;
+    };
+    if parsed == 0 {
+        invalid(
+            lowering,
+            value.span,
+            format!("a {what} limit of `{raw}` would stop the app before it starts"),
+            "give a value above zero, or remove the limit",
+        );
+        return;
+    }
+    if let Some((low, high)) = limit_range(what) {
+        if !(low..=high).contains(&parsed) {
+            let unit = |v: u64| describe_limit(what, v);
+            lowering.push(
+                Diagnostic::error(
+                    Code::LimitOutOfRange,
+                    format!(
+                        "the {what} limit `{raw}` is outside {} to {}",
+                        unit(low),
+                        unit(high)
+                    ),
+                )
+                .with_label(value.span, "out of range")
+                .with_help(format!(
+                    "write a {what} limit from {} to {}; without a limit, leave the line out",
+                    unit(low),
+                    unit(high)
+                )),
+            );
+            return;
+        }
+    }
+    let limits = &mut lowering.beyond.limits;
+    let slot = match what.as_str() {
+        "memory" => &mut limits.memory,
+        "processes" => &mut limits.processes,
+        "open-files" => &mut limits.open_files,
+        "cpu-time" => &mut limits.cpu_time,
+        _ => &mut limits.cpu_share,
+    };
+    if let Some(earlier) = slot.filter(|l| l.origin.source == lowering.source) {
+        let first = portcullis_syntax::Span::new(
+            earlier.origin.start as usize,
+            earlier.origin.end as usize,
+        );
+        lowering.push(
+            Diagnostic::error(
+                Code::DuplicateLimit,
+                format!("the {what} limit is stated twice"),
+            )
+            .with_label(value.span, "stated again here")
+            .with_label(first, "first stated here")
+            .with_help(format!("keep one `{what}` limit")),
+        );
+        return;
+    }
+    *slot = Some(Limit {
+        value: parsed,
+        origin,
+    });
+}
+
 /// Lowers one beyond-Flatpak statement.
 pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
     match &item.kind {
@@ -120,76 +239,7 @@ pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
                 }
             }
         }
-        ItemKind::Limit { name, value } => {
-            let parsed = match name.value.as_str() {
-                "memory" => values::parse_size(&value.value),
-                "processes" | "open-files" => value.value.parse::<u64>().ok(),
-                "cpu-time" => values::parse_seconds(&value.value),
-                "cpu-share" => value
-                    .value
-                    .trim_end_matches('%')
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|v| *v > 0),
-                other => {
-                    let message = format!("unknown limit `{other}`");
-                    invalid(
-                        lowering,
-                        name.span,
-                        message,
-                        "limits are memory, processes, open-files, cpu-time and cpu-share",
-                    );
-                    return;
-                }
-            };
-            let Some(parsed) = parsed.filter(|v| *v > 0) else {
-                let message = format!("`{}` is not a valid {} limit", value.value, name.value);
-                invalid(
-                    lowering,
-                    value.span,
-                    message,
-                    "sizes take K, M, G or T; times take s, m or h; counts are plain numbers",
-                );
-                return;
-            };
-            if let Some((low, high)) = limit_range(&name.value) {
-                if !(low..=high).contains(&parsed) {
-                    let unit = |v: u64| describe_limit(&name.value, v);
-                    lowering.push(
-                        Diagnostic::error(
-                            Code::LimitOutOfRange,
-                            format!(
-                                "the {} limit `{}` is outside {} to {}",
-                                name.value,
-                                value.value,
-                                unit(low),
-                                unit(high)
-                            ),
-                        )
-                        .with_label(value.span, "out of range")
-                        .with_help(format!(
-                            "write a {} limit from {} to {}; without a limit, leave the line out",
-                            name.value,
-                            unit(low),
-                            unit(high)
-                        )),
-                    );
-                    return;
-                }
-            }
-            let limit = Some(Limit {
-                value: parsed,
-                origin,
-            });
-            let limits = &mut lowering.beyond.limits;
-            match name.value.as_str() {
-                "memory" => limits.memory = limit,
-                "processes" => limits.processes = limit,
-                "open-files" => limits.open_files = limit,
-                "cpu-time" => limits.cpu_time = limit,
-                _ => limits.cpu_share = limit,
-            }
-        }
+        ItemKind::Limit { name, value } => limit(lowering, name, value, origin),
         ItemKind::DeviceNode { path } => {
             let (node, writable) = match path.value.rsplit_once(':') {
                 Some((p, "ro")) => (p, false),
@@ -301,5 +351,86 @@ pub fn item(lowering: &mut Lowering<'_>, item: &Item, origin: Origin) {
             *slot = level;
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use portcullis_syntax::SourceFile;
+
+    use crate::codes::Code;
+    use crate::{compile, Options};
+
+    /// The diagnostics of a policy with `limits` in its app block: code, message and the
+    /// text under each label.
+    fn findings(limits: &str) -> Vec<(Code, String, Vec<String>)> {
+        let text = format!("app org.example.Limits {{\n    limits {{ {limits} }}\n}}\n");
+        let file = SourceFile::new("limits.policy", text.clone());
+        let compiled = compile(&file, &Options::default());
+        compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_invalid_input())
+            .map(|d| {
+                let spans = d
+                    .labels
+                    .iter()
+                    .map(|l| text[l.span.start..l.span.end].to_string())
+                    .collect();
+                (d.code, d.message.clone(), spans)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sane_limits_are_accepted() {
+        assert!(findings("memory 256M; processes 64; cpu-share 50%").is_empty());
+        assert!(findings("cpu-share 250%; open-files 1024; cpu-time 2m").is_empty());
+        assert!(findings(&format!("cpu-share {}%", super::MAX_CPU_SHARE)).is_empty());
+    }
+
+    #[test]
+    fn zero_limits_are_refused_on_their_value() {
+        for (limits, value) in [
+            ("memory 0", "0"),
+            ("processes 0", "0"),
+            ("cpu-share 0%", "0%"),
+            ("open-files 0", "0"),
+        ] {
+            let found = findings(limits);
+            assert_eq!(found.len(), 1, "{limits}: {found:?}");
+            let (code, message, spans) = &found[0];
+            assert_eq!(*code, Code::InvalidValue);
+            assert!(message.contains("would stop the app"), "{message}");
+            assert_eq!(spans, &[value.to_string()]);
+        }
+    }
+
+    #[test]
+    fn overflowing_and_excessive_values_are_refused() {
+        let found = findings("processes 99999999999999999999999");
+        assert!(found[0].1.contains("too large"), "{found:?}");
+        let found = findings("memory 99999999999T");
+        assert!(found[0].1.contains("too large"), "{found:?}");
+        let found = findings(&format!("cpu-share {}%", super::MAX_CPU_SHARE + 1));
+        assert!(found[0].1.contains("outside 1% to 102400%"), "{found:?}");
+        assert_eq!(found[0].2, [format!("{}%", super::MAX_CPU_SHARE + 1)]);
+        let found = findings("cpu-share half");
+        assert!(
+            found[0].1.contains("not a valid cpu-share limit"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_limit_stated_twice_is_refused_with_both_places() {
+        let found = findings("memory 256M; processes 8; memory 512M");
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (code, message, spans) = &found[0];
+        assert_eq!(*code, Code::DuplicateLimit);
+        assert!(code.is_invalid_input());
+        assert_eq!(message, "the memory limit is stated twice");
+        assert_eq!(spans[0], "512M");
+        assert!(spans[1].contains("256M"), "{spans:?}");
     }
 }

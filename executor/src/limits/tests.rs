@@ -9,6 +9,7 @@ use portcullis_blob::landlock::Requirement;
 use portcullis_blob::limits::LimitsSection;
 
 use super::{apply, LimitsError};
+use crate::cgroup::Held;
 
 const CHILD: &str = "PORTCULLIS_LIMITS_CHILD";
 
@@ -41,10 +42,13 @@ fn child() {
     };
     match case.as_str() {
         "memory" => {
-            let report = apply(&LimitsSection {
-                memory: Some(256 << 20),
-                ..LimitsSection::default()
-            })
+            let report = apply(
+                &LimitsSection {
+                    memory: Some(256 << 20),
+                    ..LimitsSection::default()
+                },
+                &Held::default(),
+            )
             .unwrap();
             println!("report: {report}");
             let mut big: Vec<u8> = Vec::new();
@@ -57,10 +61,13 @@ fn child() {
             );
         }
         "processes" => {
-            let report = apply(&LimitsSection {
-                processes: Some(8),
-                ..LimitsSection::default()
-            })
+            let report = apply(
+                &LimitsSection {
+                    processes: Some(8),
+                    ..LimitsSection::default()
+                },
+                &Held::default(),
+            )
             .unwrap();
             println!("report: {report}");
             // Threads count against RLIMIT_NPROC like processes; stop at the first refusal.
@@ -87,15 +94,42 @@ fn child() {
             }
         }
         "open-files" => {
-            apply(&LimitsSection {
-                open_files: Some(16),
-                ..LimitsSection::default()
-            })
+            apply(
+                &LimitsSection {
+                    open_files: Some(16),
+                    ..LimitsSection::default()
+                },
+                &Held::default(),
+            )
             .unwrap();
             let files: Vec<_> = (0..32)
                 .map_while(|_| std::fs::File::open("/dev/null").ok())
                 .collect();
             println!("files opened under a limit of 16: {}", files.len());
+        }
+        "held" => {
+            let before = crate::sys::getrlimit(crate::sys::Resource::AddressSpace).unwrap();
+            let held = Held {
+                memory: Some(Ok("cgroup v1 memory.limit_in_bytes")),
+                processes: Some(Ok("cgroup v1 pids.max")),
+                cpu_share: Some(Ok("cgroup v1 cpu.cfs_quota_us/cpu.cfs_period_us")),
+            };
+            let report = apply(
+                &LimitsSection {
+                    level: Requirement::Required,
+                    memory: Some(256 << 20),
+                    processes: Some(8),
+                    cpu_share: Some(50),
+                    ..LimitsSection::default()
+                },
+                &held,
+            )
+            .unwrap();
+            println!("report: {report}");
+            let after = crate::sys::getrlimit(crate::sys::Resource::AddressSpace).unwrap();
+            println!("address space untouched: {}", before == after);
+            let core = crate::sys::getrlimit(crate::sys::Resource::Core).unwrap();
+            println!("core dumps: {core:?}");
         }
         other => panic!("unknown case {other}"),
     }
@@ -105,7 +139,7 @@ fn child() {
 fn an_allocation_over_the_memory_limit_fails() {
     let out = run_child("memory");
     assert!(
-        out.contains("memory 268435456 (RLIMIT_AS, RLIMIT_DATA)"),
+        out.contains("memory 268435456 (RLIMIT_AS, RLIMIT_DATA: no cgroup)"),
         "{out}"
     );
     assert!(out.contains("over-limit allocation fails: true"), "{out}");
@@ -126,7 +160,12 @@ fn process_creation_stops_at_the_limit() {
     // The host's root is exempt from RLIMIT_NPROC: the step must say so; for anyone else
     // the limit binds and fewer than 8 threads start.
     if is_exempt() {
-        assert!(out.contains("processes 8 not applied: RLIMIT_NPROC is set, but the kernel exempts the host's root"), "{out}");
+        assert!(
+            out.contains(
+                "processes 8 not applied: no cgroup, and the kernel exempts the host's root"
+            ),
+            "{out}"
+        );
     } else {
         assert!(out.contains("processes 8 (RLIMIT_NPROC"), "{out}");
         assert!(started < 8, "{started} threads started");
@@ -173,7 +212,7 @@ fn a_required_cpu_share_aborts_and_a_best_effort_one_is_reported() {
         cpu_share: Some(50),
         ..LimitsSection::default()
     };
-    let err: LimitsError = apply(&required).unwrap_err();
+    let err: LimitsError = apply(&required, &Held::default()).unwrap_err();
     assert_eq!(err.name, "cpu-share");
     assert!(err
         .to_string()
@@ -186,9 +225,49 @@ fn a_required_cpu_share_aborts_and_a_best_effort_one_is_reported() {
         level: Requirement::BestEffort,
         ..best
     };
-    let report = apply(&best).unwrap();
+    let report = apply(&best, &Held::default()).unwrap();
     assert!(
         report.to_string().contains("cpu-share 50 not applied"),
         "{report}"
     );
+}
+
+#[test]
+fn limits_held_by_cgroups_set_no_rlimit_and_a_required_set_starts_as_root_too() {
+    let out = run_child("held");
+    assert!(
+        out.contains(
+            "memory 268435456 (cgroup v1 memory.limit_in_bytes); processes 8 (cgroup v1 pids.max); \
+             cpu-share 50 (cgroup v1 cpu.cfs_quota_us/cpu.cfs_period_us)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("address space untouched: true"), "{out}");
+    assert!(out.contains("core dumps: (0, 0)"), "{out}");
+}
+
+#[test]
+fn a_cpu_share_above_every_usable_cpu_is_reported_as_capping_nothing() {
+    let cpus = std::thread::available_parallelism().unwrap().get() as u64;
+    let held = Held {
+        cpu_share: Some(Ok("cgroup v1 cpu.cfs_quota_us/cpu.cfs_period_us")),
+        ..Held::default()
+    };
+    let at = |share| {
+        apply(
+            &LimitsSection {
+                cpu_share: Some(share),
+                ..LimitsSection::default()
+            },
+            &held,
+        )
+        .unwrap()
+        .to_string()
+    };
+    assert!(
+        at(100 * cpus).contains("caps nothing"),
+        "{}",
+        at(100 * cpus)
+    );
+    assert!(!at(50).contains("caps nothing"), "{}", at(50));
 }

@@ -1,5 +1,5 @@
 //! File-system calls on directory file descriptors: `openat2` with resolve flags,
-//! `mkdirat`, `symlinkat`, `readlinkat`, `fstat`, `umask`, and listing a directory by
+//! `mkdirat`, `rmdirat`, `symlinkat`, `readlinkat`, `fstat`, `umask`, and listing a directory by
 //! descriptor.
 
 use std::ffi::{CStr, CString};
@@ -71,6 +71,17 @@ pub fn mkdirat(dir: BorrowedFd<'_>, name: &str, mode: u32) -> io::Result<()> {
     let name = cstring(name)?;
     // SAFETY: `name` is NUL-terminated and outlives the call; `dir` is an open descriptor.
     let rc = unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `unlinkat(dir, name, AT_REMOVEDIR)`: removes the empty directory `name` in `dir`.
+pub fn rmdirat(dir: BorrowedFd<'_>, name: &str) -> io::Result<()> {
+    let name = cstring(name)?;
+    // SAFETY: `name` is NUL-terminated and outlives the call; `dir` is an open descriptor.
+    let rc = unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), libc::AT_REMOVEDIR) };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }

@@ -218,3 +218,16 @@ pub fn release_memory() {
         unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
     }
 }
+
+/// `kill(pid, signal)` of one process, for what is left in a launch's cgroup; a process
+/// that is already gone is not an error worth reporting, so the result is ignored. A pid
+/// of 0 or below (a process group, or every process) is never signalled.
+pub fn kill(pid: libc::pid_t, signal: i32) {
+    if pid <= 0 {
+        return;
+    }
+    // SAFETY: `kill` takes two integers and touches no memory of ours.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}

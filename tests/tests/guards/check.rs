@@ -89,7 +89,7 @@ fn check_refuses_what_the_executor_would_refuse_with_stable_codes() {
             "out of range",
         ),
         (
-            policy("limits { cpu-share 100001% }"),
+            policy("limits { cpu-share 102401% }"),
             "portcullis::check::limit-out-of-range",
             "out of range",
         ),
@@ -152,11 +152,14 @@ fn check_refuses_what_the_executor_would_refuse_with_stable_codes() {
 
     // The edges of every range, a real device node and a long but possible path pass.
     let edges = policy(&format!(
-        "limits {{ memory 128T; processes 4194304; open-files 1048576; cpu-time 8760h; cpu-share 100000% }}\n    \
-         limits {{ memory 1M }}\n    device-node /dev/ttyUSB0\n    filesystem /missing/{}:ro",
+        "limits {{ memory 128T; processes 4194304; open-files 1048576; cpu-time 8760h; cpu-share 102400% }}\n    \
+         device-node /dev/ttyUSB0\n    filesystem /missing/{}:ro",
         "n".repeat(255)
     ));
     let out = check(dir.path(), "edges.policy", &edges);
+    assert_eq!(out.status.code(), Some(0), "{:?}", findings(&out));
+    let low = policy("limits { memory 1M }");
+    let out = check(dir.path(), "edges-low.policy", &low);
     assert_eq!(out.status.code(), Some(0), "{:?}", findings(&out));
 }
 

@@ -1,7 +1,8 @@
 //! Every tmpfs of the sandbox is bounded: under `limits { memory 64M }`, writing 128 MiB to
 //! `/dev/shm` (inside the sandbox's `/dev` tmpfs) and to a tmpfs mount of the real plan
-//! (`/tmp/.X11-unix`) stops at 64 MiB with ENOSPC, as root and as uid 65534 — rlimits do
-//! not count tmpfs pages, so without `size=` both writes would succeed. Without a memory
+//! (`/tmp/.X11-unix`) stops at 64 MiB — with ENOSPC from the tmpfs bound, or killed first
+//! where a memory cgroup holds the limit (it charges tmpfs pages) — as root and as uid
+//! 65534; rlimits do not count tmpfs pages, so without `size=` both writes would succeed. Without a memory
 //! limit the mounts carry the documented default.
 
 use portcullis_blob::limits::{tmpfs_bounds, DEFAULT_TMPFS_SIZE};
@@ -41,18 +42,30 @@ fn tmpfs_mounts_and_dev_shm_are_bounded_by_the_memory_limit() {
     for who in [As::Caller, As::Nobody] {
         let out = stage.run(who, &[path.to_str().unwrap(), "--", "/bin/sh", "-c", FILL]);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{who:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(
-            lines,
-            ["/dev/shm 1 67108864 1", "/tmp/.X11-unix 1 67108864 1"],
-            "{who:?}: dd must stop at 64 MiB with ENOSPC"
-        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() == Some(137) {
+            // A memory cgroup holds the limit and charges tmpfs pages: the kernel's OOM
+            // killer may pick any process of the sandbox (a v1 cgroup has no group kill),
+            // pid 1 included, which ends the launch. Bounded all the same, and reported.
+            assert!(stderr.contains("limit hit: memory"), "{who:?}: {stderr}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(0), "{who:?}: {stderr}");
+        let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split(' ').collect()).collect();
+        assert_eq!(lines.len(), 2, "{who:?}: {stdout}");
+        for (line, dir) in lines.iter().zip(["/dev/shm", "/tmp/.X11-unix"]) {
+            let size: u64 = line[2].parse().expect("size");
+            assert_eq!(line[0], dir);
+            // Never past the bound: either the tmpfs is full (ENOSPC at exactly 64 MiB),
+            // or — where a memory cgroup holds the limit, which charges tmpfs pages to the
+            // sandbox — the kernel kills the writer first (128 + SIGKILL).
+            let full = line[1] == "1" && size == 64 << 20 && line[3] == "1";
+            let killed = line[1] == "137" && size <= 64 << 20;
+            assert!(
+                full || killed,
+                "{who:?}: dd must stop at 64 MiB (ENOSPC, or killed by the memory cgroup): {stdout}"
+            );
+        }
     }
 }
 

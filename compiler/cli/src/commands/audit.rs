@@ -541,7 +541,8 @@ pub fn permissions(policy: &Policy) -> Vec<(&'static str, Vec<String>)> {
         ("cpu-share", b.limits.cpu_share),
     ] {
         if let Some(l) = limit {
-            beyond.push(format!("limit {name} {}", l.value));
+            let how = portcullis_blob::limits::mechanism(name);
+            beyond.push(format!("limit {name} {} ({how})", l.value));
         }
     }
     out.push(("beyond-flatpak", beyond));

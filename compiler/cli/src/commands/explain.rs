@@ -481,17 +481,21 @@ fn beyond(policy: &Policy, origins: &mut Origins<'_>, out: &mut Vec<Entry>) {
             Origin::IMPLICIT,
         );
     }
+    // How each limit will be enforced, as far as it can be said before the launch.
+    for entry in out.iter_mut().filter(|e| e.section == "limit") {
+        entry.note = Some(portcullis_blob::limits::mechanism(&entry.name).to_string());
+    }
     // The memory limit also bounds the sandbox's RAM-backed file systems (the executor's
     // `size=`, from `portcullis_blob::limits::tmpfs_bounds`).
     if let Some(entry) = out
         .iter_mut()
         .find(|e| e.section == "limit" && e.name == "memory")
     {
-        entry.note = Some(
-            "also the size of every tmpfs of the sandbox (/dev and /dev/shm, tmpfs mounts); \
-             without a memory limit each gets 1 GiB"
-                .into(),
-        );
+        let mechanism = entry.note.take().unwrap_or_default();
+        entry.note = Some(format!(
+            "{mechanism}; also the size of every tmpfs of the sandbox (/dev and /dev/shm, \
+             tmpfs mounts); without a memory limit each gets 1 GiB"
+        ));
     }
 }
 
