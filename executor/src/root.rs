@@ -101,7 +101,7 @@ fn bounded_tmpfs(bounds: TmpfsBounds, mode: &str, attrs: u64) -> io::Result<Owne
 struct Sources(Vec<Option<OwnedFd>>);
 
 /// Pass 1: creates host directories and opens bind sources, in plan order.
-fn open_sources(plan: &[MountOp], guarded: &str, rules: &Rules) -> Result<Sources, Failure> {
+fn open_sources(plan: &[MountOp], guarded: &[String], rules: &Rules) -> Result<Sources, Failure> {
     let mut out = Vec::with_capacity(plan.len());
     for op in plan {
         out.push(match op {
@@ -111,9 +111,17 @@ fn open_sources(plan: &[MountOp], guarded: &str, rules: &Rules) -> Result<Source
                 None
             }
             MountOp::Bind { source, flags, .. } => {
-                match walk::host(source.as_str(), guarded, Want::Existing)
-                    .step_on(STEP, source.as_str())?
-                {
+                let opened = match walk::host(source.as_str(), guarded, Want::Existing) {
+                    // A link where a `-try` bind's source should be: skipped, like a
+                    // missing source, with a note (failing would let one app's planted
+                    // link stop every launch that binds the same path).
+                    Err(e) if flags.optional && walk::is_link_in_the_way(&e) => {
+                        eprintln!("portcullis-exec: note: `{}` skipped: {e}", source.as_str());
+                        None
+                    }
+                    other => other.step_on(STEP, source.as_str())?,
+                };
+                match opened {
                     Some(fd) => {
                         must_be_device(rules, source.as_str(), &fd)?;
                         Some(fd)
@@ -361,8 +369,9 @@ fn describe(op: &MountOp) -> String {
 
 /// Builds the tree for `plan` (expanded: no placeholders, `When`, `BindEntries` or
 /// `Sorted`) and pivots into it. `guarded` is the host directory below which symlinks are
-/// never followed (`~/.var/app`); `rules` bound every tmpfs and guard device-node binds.
-pub fn enter(plan: &[MountOp], guarded: &str, rules: &Rules) -> Result<(), Failure> {
+/// never followed (see [`walk::host`]); `rules` bound every tmpfs and guard device-node
+/// binds.
+pub fn enter(plan: &[MountOp], guarded: &[String], rules: &Rules) -> Result<(), Failure> {
     // Nothing done in this mount namespace may propagate back to the host.
     mount::make_all_slave().step("mount propagation")?;
     let sources = open_sources(plan, guarded, rules)?;

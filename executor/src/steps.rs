@@ -83,7 +83,7 @@ struct HostView {
     values: Values,
     plan: Vec<MountOp>,
     env: BTreeMap<String, String>,
-    guarded: String,
+    guarded: Vec<String>,
     conditions: Vec<(Condition, bool)>,
     root_rules: root::Rules,
 }
@@ -103,7 +103,20 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
     let env_ops = expand::expand_env(&blob.env, &values, &RealFs).step(STEP)?;
     let mut env = launch.env.clone();
     expand::apply_env(&env_ops, &mut env);
-    let guarded = format!("{}/.var/app", values.get("HOME").unwrap_or(""));
+    // Where an app may be able to write on the host, so where a link may have been
+    // planted between launches: bind sources below these are walked without following
+    // any symbolic link (walk::host).
+    let guarded: Vec<String> = [
+        values.get("HOME").map(str::to_string),
+        launch.env.get("XDG_RUNTIME_DIR").cloned(),
+        Some("/tmp".to_string()),
+        Some("/var/tmp".to_string()),
+        Some("/dev/shm".to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| p.starts_with('/') && p.len() > 1)
+    .collect();
     // Landlock runs after pivot_root, where the host cannot be seen any more: its rule
     // conditions are the plan's and are evaluated now.
     let conditions = blob

@@ -2,8 +2,10 @@
 //! is resolved one component at a time with `openat2(RESOLVE_BENEATH |
 //! RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)`, creating what is missing, so a symlink
 //! planted by the app (in a writable grant that a later operation mounts into) can never
-//! redirect a mount or a new directory to somewhere else. Host paths inside the app's own
-//! data (`~/.var/app/…`) are walked the same way below the home directory.
+//! redirect a mount or a new directory to somewhere else. Host paths in places an app may
+//! write (the home directory, the runtime directory, `/tmp`, `/var/tmp`, `/dev/shm`) are
+//! walked the same way below that place: a link planted there between launches never
+//! redirects a bind source.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -47,9 +49,27 @@ fn absent(err: &io::Error) -> bool {
     )
 }
 
+/// A symbolic link where a strict walk allows none.
+#[derive(Debug)]
+pub struct LinkInTheWay;
+
+impl std::fmt::Display for LinkInTheWay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a symbolic link is in the way (never followed here)")
+    }
+}
+
+impl std::error::Error for LinkInTheWay {}
+
+/// Whether `err` is a [`LinkInTheWay`].
+pub fn is_link_in_the_way(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<LinkInTheWay>())
+}
+
 fn explain(err: io::Error) -> io::Error {
     if err.raw_os_error() == Some(libc::ELOOP) {
-        io::Error::other("a symbolic link is in the way (never followed here)")
+        io::Error::other(LinkInTheWay)
     } else {
         err
     }
@@ -127,13 +147,25 @@ pub fn parent<'p>(root: BorrowedFd<'_>, path: &'p str) -> io::Result<(OwnedFd, &
     Ok((dir, name))
 }
 
-/// Opens a host path. Below `guarded` (the app's data, `~/.var/app`) no symlink is
-/// followed; elsewhere the host's own links are, as Flatpak follows them. With
-/// [`Want::Dir`] missing directories are created with that mode.
-pub fn host(path: &str, guarded: &str, want: Want) -> io::Result<Option<OwnedFd>> {
-    let guarded = guarded.trim_end_matches('/');
+/// Opens a host path. Below any of `guarded` (the places an app may be able to write:
+/// the home directory, the runtime directory, `/tmp`, …) no symlink is followed, so a link
+/// an app planted in one launch can never redirect a bind of the next (the longest
+/// guarded prefix of `path` is where the strict walk starts); elsewhere the host's own
+/// links are followed, as Flatpak follows them. With [`Want::Dir`] missing directories
+/// are created with that mode.
+pub fn host(path: &str, guarded: &[String], want: Want) -> io::Result<Option<OwnedFd>> {
+    let guarded = guarded
+        .iter()
+        .map(|g| g.trim_end_matches('/'))
+        .filter(|g| !g.is_empty())
+        .filter(|g| {
+            path.strip_prefix(g)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .max_by_key(|g| g.len())
+        .unwrap_or("");
     let (start, rest) = match path.strip_prefix(guarded) {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => (guarded, rest),
+        Some(rest) if !guarded.is_empty() => (guarded, rest),
         _ => (path, ""),
     };
     if let Want::Dir(mode) = want {

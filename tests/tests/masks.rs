@@ -404,3 +404,51 @@ try new-in-home sh -c 'echo x > "$HOME/new.txt"'
         assert!(!home.join("new.txt").exists());
     }
 }
+
+/// A link planted between launches never redirects a bind of the next one (found by the
+/// adversarial review after the masks held): launch 1 replaces `~/.cache/fontconfig` —
+/// which every launch binds read-only at `/run/host/user-fonts-cache` — and
+/// `~/.local/share/icons` with links to the masked `~/.ssh` and to a host directory
+/// outside every grant; launch 2 must read neither through those binds. Bind sources below
+/// the home directory (and the runtime directory, `/tmp`, …) are walked without following
+/// links; such a source is skipped with a note. Flatpak follows them.
+#[test]
+fn a_link_planted_between_launches_never_redirects_a_bind() {
+    let Some(stage) = Stage::new() else { return };
+    let blob = blob(&stage);
+    let outside = stage.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("shadow"), "SECRET-HOST\n").expect("write");
+    std::fs::set_permissions(
+        &outside,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    for who in [As::Caller, As::Nobody] {
+        let home = stage.home(who);
+        furnish(&home, true);
+        std::fs::create_dir_all(home.join(".cache/fontconfig")).expect("mkdir");
+        std::fs::create_dir_all(home.join(".local/share/icons")).expect("mkdir");
+        give(&home, who);
+        let plant = format!(
+            "rm -rf ~/.cache/fontconfig ~/.local/share/icons\n\
+             try plant-fonts ln -s \"$H/.ssh\" \"$H/.cache/fontconfig\"\n\
+             try plant-icons ln -s {} \"$H/.local/share/icons\"\n",
+            outside.display()
+        );
+        let out = sh(&stage, who, &blob, &plant);
+        assert_ok(&out, &["plant-fonts", "plant-icons"]);
+        let read = "try fonts-secret cat /run/host/user-fonts-cache/id_rsa\n\
+                    try icons-secret cat /run/host/user-share/icons/shadow\n";
+        let out = sh(&stage, who, &blob, read);
+        assert_denied(&out, &["fonts-secret", "icons-secret"]);
+        let all = text(&out);
+        assert!(!all.contains("SECRET-"), "{who:?}: {all}");
+        assert!(
+            all.contains("skipped: a symbolic link is in the way"),
+            "{who:?}: {all}"
+        );
+        let _ = std::fs::remove_file(home.join(".cache/fontconfig"));
+        let _ = std::fs::remove_file(home.join(".local/share/icons"));
+    }
+}

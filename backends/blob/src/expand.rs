@@ -512,10 +512,14 @@ impl Expander<'_> {
                     Some(p) => p,
                     None => return Ok(()),
                 };
+                // A bind under a host condition (or with a source that may be missing)
+                // stays optional once expanded: the executor then skips a source that
+                // became unusable since the condition was decided (gone, or a symbolic
+                // link in a place an app may write) instead of failing every launch.
                 out.push(MountOp::Bind {
                     source,
                     dest,
-                    flags: *flags,
+                    flags: BindFlags { optional, ..*flags },
                 });
             }
             MountOp::Proc { dest } => out.push(MountOp::Proc {
