@@ -1,6 +1,8 @@
-//! `portcullis run INPUT|BLOB [--runtime DIR] [--app DIR] -- CMD...`: compiles when given a
-//! policy, then launches through the `portcullis-exec` binary that sits next to this one
-//! (spawned, never linked in). Without `--runtime` the host's `/usr` serves as the runtime.
+//! `portcullis run INPUT|BLOB|APP_ID[//BRANCH] [--runtime DIR] [--app DIR] [-- CMD...]`:
+//! compiles when given a policy, then launches through the `portcullis-exec` binary that
+//! sits next to this one (spawned, never linked in). Without `--runtime` the host's `/usr`
+//! serves as the runtime. An installed app (see [`super::installed`]) brings its own
+//! trees, its effective policy (overrides merged) and, without `--`, its own command.
 //!
 //! Exit status: the command's own (forwarded by the executor), 125 when the sandbox
 //! could not be set up or the executor is missing, 126/127 when the command could not be
@@ -14,8 +16,9 @@ use std::process::{Command, ExitCode};
 
 use portcullis_blob::Blob;
 
-use super::compile::{compile_input, is_blob, target};
+use super::compile::{compile_policy, is_blob, target};
 use super::input::{self, EXIT_INVALID};
+use super::installed;
 use crate::cli::RunArgs;
 
 /// The executor's exit code for a setup failure.
@@ -69,58 +72,154 @@ fn blob_input(path: &Path) -> Result<(), ExitCode> {
     })
 }
 
+/// What to launch: the blob, the trees and the command.
+struct Launch {
+    blob: PathBuf,
+    runtime: Option<PathBuf>,
+    app: Option<PathBuf>,
+    command: Vec<String>,
+    /// Keeps a compiled blob's temporary file alive until the launch ends.
+    _temp: Option<TempBlob>,
+}
+
+/// Compiles a checked policy for this machine (signed when asked) into a temporary blob.
+fn temp_blob(
+    policy: &portcullis_ir::Policy,
+    name: &str,
+    sign: Option<&Path>,
+) -> Result<TempBlob, ExitCode> {
+    let arch = target(None).map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_INVALID)
+    })?;
+    let bundled = compile_policy(policy, name, arch)?;
+    let bytes = bundled.blob.encode();
+    let bytes = match sign {
+        Some(key) => super::keys::sign_blob(&bytes, key)?,
+        None => bytes,
+    };
+    TempBlob::write(&bytes).map_err(|err| {
+        eprintln!("error: cannot write the compiled blob: {err}");
+        ExitCode::from(SETUP_FAILED)
+    })
+}
+
+/// An installed app: resolved in the installations, its effective policy (overrides
+/// merged) compiled, its deployed `files` at /app and its runtime's at /usr, and its
+/// metadata's `command` unless a command is given.
+fn installed_launch(app: &installed::AppRef, args: &RunArgs) -> Result<Launch, ExitCode> {
+    let selector = installed::Selector {
+        user: args.user,
+        system: args.system,
+        installation: args.installation.clone(),
+        arch: args.app_arch.clone(),
+    };
+    let resolved = installed::resolve(app, &selector).map_err(|message| {
+        input::eprint_findings(&[input::not_installed(&args.input, message)]);
+        ExitCode::from(EXIT_INVALID)
+    })?;
+    if resolved.arch != installed::host_arch() {
+        eprintln!(
+            "error: `{}` is installed for {}, which this machine ({}) cannot run",
+            resolved.id,
+            resolved.arch,
+            installed::host_arch()
+        );
+        return Err(ExitCode::from(EXIT_INVALID));
+    }
+    let (_, policy, _) = input::checked(input::load_installed(&resolved))?;
+    let command = if args.command.is_empty() {
+        match &resolved.command {
+            Some(command) if !command.is_empty() => vec![command.clone()],
+            _ => {
+                eprintln!(
+                    "error: `{}` has no `[Application] command=` in `{}`: give the command after `--`",
+                    resolved.id,
+                    resolved.metadata.display()
+                );
+                return Err(ExitCode::from(EXIT_INVALID));
+            }
+        }
+    } else {
+        args.command.clone()
+    };
+    let temp = temp_blob(&policy, &resolved.id, args.sign.as_deref())?;
+    Ok(Launch {
+        blob: temp.0.clone(),
+        runtime: Some(
+            args.runtime
+                .clone()
+                .unwrap_or_else(|| resolved.runtime_files.clone()),
+        ),
+        app: Some(
+            args.app
+                .clone()
+                .unwrap_or_else(|| resolved.app_files.clone()),
+        ),
+        command,
+        _temp: Some(temp),
+    })
+}
+
+/// A policy, manifest, keyfile or blob file.
+fn file_launch(args: &RunArgs) -> Result<Launch, ExitCode> {
+    if args.user || args.system || args.installation.is_some() || args.app_arch.is_some() {
+        eprintln!(
+            "error: `--user`, `--system`, `--installation` and `--arch` choose an installed app, and `{}` is a file",
+            args.input.display()
+        );
+        return Err(ExitCode::from(EXIT_INVALID));
+    }
+    if args.command.is_empty() {
+        eprintln!("error: give the command to run after `--` (only an installed app has a default command)");
+        return Err(ExitCode::from(EXIT_INVALID));
+    }
+    let (blob, temp) = if is_blob(&args.input) {
+        blob_input(&args.input)?;
+        (args.input.clone(), None)
+    } else {
+        let (_, policy, _) = input::policy(&args.input)?;
+        let temp = temp_blob(
+            &policy,
+            &args.input.display().to_string(),
+            args.sign.as_deref(),
+        )?;
+        (temp.0.clone(), Some(temp))
+    };
+    Ok(Launch {
+        blob,
+        runtime: args.runtime.clone(),
+        app: args.app.clone(),
+        command: args.command.clone(),
+        _temp: temp,
+    })
+}
+
 /// `run`.
 pub fn run(args: RunArgs) -> ExitCode {
     let Some(executor) = executor_path() else {
         eprintln!("error: `portcullis-exec` is not installed next to `portcullis`");
         return ExitCode::from(SETUP_FAILED);
     };
-    let temp;
-    let blob_path = if is_blob(&args.input) {
-        if let Err(code) = blob_input(&args.input) {
-            return code;
-        }
-        args.input.clone()
-    } else {
-        let arch = match target(None) {
-            Ok(arch) => arch,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return ExitCode::from(EXIT_INVALID);
-            }
-        };
-        let bundled = match compile_input(&args.input, arch) {
-            Ok(bundled) => bundled,
-            Err(code) => return code,
-        };
-        let bytes = bundled.blob.encode();
-        let bytes = match &args.sign {
-            Some(key) => match super::keys::sign_blob(&bytes, key) {
-                Ok(signed) => signed,
-                Err(code) => return code,
-            },
-            None => bytes,
-        };
-        temp = match TempBlob::write(&bytes) {
-            Ok(temp) => temp,
-            Err(err) => {
-                eprintln!("error: cannot write the compiled blob: {err}");
-                return ExitCode::from(SETUP_FAILED);
-            }
-        };
-        temp.0.clone()
+    let launch = match installed::as_app_ref(&args.input) {
+        Some(app) => installed_launch(&app, &args),
+        None => file_launch(&args),
+    };
+    let launch = match launch {
+        Ok(launch) => launch,
+        Err(code) => return code,
     };
     let mut command = Command::new(&executor);
     for path in &args.trust {
         command.arg("--trust").arg(path);
     }
-    if let Some(runtime) = &args.runtime {
+    if let Some(runtime) = &launch.runtime {
         command.arg("--runtime").arg(runtime);
     }
-    if let Some(app) = &args.app {
+    if let Some(app) = &launch.app {
         command.arg("--app").arg(app);
     }
-    command.arg(&blob_path).arg("--").args(&args.command);
+    command.arg(&launch.blob).arg("--").args(&launch.command);
     match command.status() {
         Ok(status) => {
             let code = status
