@@ -231,22 +231,12 @@ pub struct Resolved {
     pub id: String,
     /// Its architecture.
     pub arch: String,
-    /// Its branch.
-    pub branch: String,
-    /// The installation it was found in.
-    pub installation: Installation,
-    /// The deployed commit's directory (`active` resolved).
-    pub deploy: PathBuf,
     /// `deploy/metadata`.
     pub metadata: PathBuf,
     /// `deploy/files`, mounted at /app.
     pub app_files: PathBuf,
-    /// The runtime ref, `ID/ARCH/BRANCH`.
-    pub runtime_ref: String,
     /// The runtime's deployed `files`, mounted at /usr.
     pub runtime_files: PathBuf,
-    /// The runtime's deployed commit directory.
-    pub runtime_deploy: PathBuf,
     /// `[Application] command=`.
     pub command: Option<String>,
 }
@@ -270,23 +260,6 @@ impl Resolved {
         }
         out
     }
-
-    /// The commit id of the deploy (the `active` link's target name).
-    pub fn commit(&self) -> String {
-        commit_name(&self.deploy)
-    }
-
-    /// The commit id of the runtime deploy.
-    pub fn runtime_commit(&self) -> String {
-        commit_name(&self.runtime_deploy)
-    }
-}
-
-fn commit_name(deploy: &Path) -> String {
-    deploy
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// This machine's architecture in Flatpak's words.
@@ -520,14 +493,9 @@ fn finish(
     Ok(Resolved {
         id: app.id.clone(),
         arch: arch.to_string(),
-        branch: branch.to_string(),
-        installation: inst.clone(),
         app_files: deploy.join("files"),
         metadata,
-        deploy,
-        runtime_ref,
         runtime_files: runtime_deploy.join("files"),
-        runtime_deploy,
         command,
     })
 }
