@@ -18,6 +18,18 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "setup-flatpak-oracle: must run as root (it installs packages and creates user fporacle)" >&2
     exit 2
 fi
+# flatpak install/run need a system bus (libmalcontent); a socket left by a bus that has
+# since ended (a previous session's) is removed so that a new one starts.
+system_bus_alive() {
+    command -v dbus-send >/dev/null && [ -S /run/dbus/system_bus_socket ] \
+        && dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
+            org.freedesktop.DBus.GetId >/dev/null 2>&1
+}
+if command -v dbus-daemon >/dev/null && ! system_bus_alive; then
+    rm -f /run/dbus/system_bus_socket /run/dbus/pid
+    mkdir -p /run/dbus
+    dbus-daemon --system --fork
+fi
 user="${ORACLE_USER:-fporacle}"
 home="$(getent passwd "$user" 2>/dev/null | cut -d: -f6 || true)"
 # Already installed: the runtime and both apps deployed for the user; only make sure the
@@ -25,10 +37,6 @@ home="$(getent passwd "$user" 2>/dev/null | cut -d: -f6 || true)"
 if [ -n "$home" ] && [ -e "$home/.local/share/flatpak/app/org.test.App" ] \
     && [ -e "$home/.local/share/flatpak/app/org.test.Browser" ] \
     && [ -e "$home/.local/share/flatpak/runtime/org.test.Platform" ] && command -v flatpak >/dev/null; then
-    if [ ! -S /run/dbus/system_bus_socket ]; then
-        mkdir -p /run/dbus
-        dbus-daemon --system --fork
-    fi
     install -d -m 0700 -o "$user" -g "$user" "/run/user/$(id -u "$user")"
     echo "== flatpak oracle installation already present for $user"
     exit 0
