@@ -634,6 +634,45 @@ fn run_app_matches_flatpak_run_on_the_real_installation() {
         let ours = as_oracle(&home, &[portcullis, "run", app, "--", "sh", "-c", PROBE]);
         compare(&seen(&flatpak), &seen(&ours));
     }
+    // /.flatpak-info: the same groups and keys ([Application], [Instance] with the same
+    // paths, commits, branch, arch and proxy flags, the context), the instance id aside;
+    // bus names come in Flatpak's hash-table order, so lines compare per group, sorted.
+    for app in ["org.test.App", "org.test.Browser"] {
+        let info = |out: Output| -> BTreeMap<String, BTreeSet<String>> {
+            let (stdout, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            let mut group = String::new();
+            for line in stdout.lines().filter(|l| !l.is_empty()) {
+                if line.starts_with('[') {
+                    group = line.to_string();
+                    groups.entry(group.clone()).or_default();
+                } else if let Some(id) = line.strip_prefix("instance-id=") {
+                    assert!(id.parse::<u32>().is_ok(), "{line}");
+                    groups
+                        .entry(group.clone())
+                        .or_default()
+                        .insert("instance-id=N".into());
+                } else {
+                    groups
+                        .entry(group.clone())
+                        .or_default()
+                        .insert(line.to_string());
+                }
+            }
+            groups
+        };
+        let flatpak = info(as_oracle(
+            &home,
+            &["flatpak", "run", "--command=cat", app, "/.flatpak-info"],
+        ));
+        let ours = info(as_oracle(
+            &home,
+            &[portcullis, "run", app, "--", "cat", "/.flatpak-info"],
+        ));
+        assert!(flatpak.contains_key("[Instance]"), "{flatpak:?}");
+        assert_eq!(ours, flatpak, "/.flatpak-info of {app}");
+    }
     // The default command is the metadata's (oracle-probe, which prints `== id`).
     let out = as_oracle(&home, &[portcullis, "run", "org.test.App"]);
     let (stdout, stderr) = text(&out);

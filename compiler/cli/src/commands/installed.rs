@@ -231,12 +231,20 @@ pub struct Resolved {
     pub id: String,
     /// Its architecture.
     pub arch: String,
+    /// Its branch.
+    pub branch: String,
+    /// The deployed commit's directory (`active` resolved).
+    pub deploy: PathBuf,
     /// `deploy/metadata`.
     pub metadata: PathBuf,
     /// `deploy/files`, mounted at /app.
     pub app_files: PathBuf,
     /// The runtime's deployed `files`, mounted at /usr.
     pub runtime_files: PathBuf,
+    /// The runtime ref, `ID/ARCH/BRANCH`.
+    pub runtime_ref: String,
+    /// The runtime's deployed commit directory.
+    pub runtime_deploy: PathBuf,
     /// `[Application] command=`.
     pub command: Option<String>,
 }
@@ -493,11 +501,97 @@ fn finish(
     Ok(Resolved {
         id: app.id.clone(),
         arch: arch.to_string(),
+        branch: branch.to_string(),
         app_files: deploy.join("files"),
         metadata,
+        deploy,
         runtime_files: runtime_deploy.join("files"),
+        runtime_ref,
+        runtime_deploy,
         command,
     })
+}
+
+/// The Flatpak version whose meaning portcullis implements, written as
+/// `flatpak-version` in `/.flatpak-info` (apps and portals read it for features).
+pub const FLATPAK_VERSION: &str = "1.14.10";
+
+/// What `flatpak run` writes in `/.flatpak-info` about one launch.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// The instance id (Flatpak: a random 32-bit number).
+    pub id: u32,
+    /// The caller's home (for `instance-path`), when known.
+    pub home: Option<String>,
+    /// A filtering session-bus proxy is used (no `socket=session-bus`).
+    pub session_bus_proxy: bool,
+    /// A filtering system-bus proxy is used (no `socket=system-bus`).
+    pub system_bus_proxy: bool,
+}
+
+impl Resolved {
+    /// The `[Instance]` group as `flatpak run` writes it (1.14's keys, in its order).
+    pub fn instance_group(&self, instance: &Instance) -> String {
+        let mut out = String::from("[Instance]\n");
+        let mut put = |key: &str, value: String| {
+            out.push_str(&format!("{key}={value}\n"));
+        };
+        put("instance-id", instance.id.to_string());
+        if let Some(home) = &instance.home {
+            put(
+                "instance-path",
+                format!("{}/.var/app/{}", home.trim_end_matches('/'), self.id),
+            );
+        }
+        put("app-path", self.app_files.display().to_string());
+        put("app-commit", commit_name(&self.deploy));
+        put("runtime-path", self.runtime_files.display().to_string());
+        put("runtime-commit", commit_name(&self.runtime_deploy));
+        put("branch", self.branch.clone());
+        put("arch", self.arch.clone());
+        put("flatpak-version", FLATPAK_VERSION.to_string());
+        if instance.session_bus_proxy {
+            put("session-bus-proxy", "true".into());
+        }
+        if instance.system_bus_proxy {
+            put("system-bus-proxy", "true".into());
+        }
+        out
+    }
+
+    /// `/.flatpak-info` as compiled (`[Application]`, then `[Context]` and the rest) with
+    /// the runtime written as Flatpak does (`runtime/ID/ARCH/BRANCH`) and the `[Instance]`
+    /// group after `[Application]`.
+    pub fn flatpak_info(&self, compiled: &str, instance: &Instance) -> String {
+        let mut application = String::new();
+        let mut rest = String::new();
+        let mut in_application = true;
+        for line in compiled.split_inclusive('\n') {
+            if line.starts_with('[') && line.trim_end() != "[Application]" {
+                in_application = false;
+            }
+            if !in_application {
+                rest.push_str(line);
+            } else if line.starts_with("runtime=") {
+                application.push_str(&format!("runtime=runtime/{}\n", self.runtime_ref));
+            } else if !line.trim().is_empty() {
+                application.push_str(line);
+            }
+        }
+        let instance = self.instance_group(instance);
+        if rest.is_empty() {
+            format!("{application}\n{instance}")
+        } else {
+            format!("{application}\n{instance}\n{rest}")
+        }
+    }
+}
+
+fn commit_name(deploy: &Path) -> String {
+    deploy
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -531,6 +625,37 @@ mod tests {
                 path: "/opt/fp".into()
             }]
         );
+    }
+
+    #[test]
+    fn flatpak_info_gets_the_instance_group_like_flatpak_run() {
+        let resolved = Resolved {
+            id: "org.test.App".into(),
+            arch: "x86_64".into(),
+            branch: "master".into(),
+            deploy: "/i/app/org.test.App/x86_64/master/abc".into(),
+            metadata: "/i/app/org.test.App/x86_64/master/abc/metadata".into(),
+            app_files: "/i/app/org.test.App/x86_64/master/abc/files".into(),
+            runtime_files: "/i/runtime/org.test.Platform/x86_64/master/def/files".into(),
+            runtime_ref: "org.test.Platform/x86_64/master".into(),
+            runtime_deploy: "/i/runtime/org.test.Platform/x86_64/master/def".into(),
+            command: None,
+        };
+        let compiled = "[Application]\nname=org.test.App\nruntime=runtime/org.test.Platform/master\n\n[Context]\nshared=network;\n";
+        let instance = Instance {
+            id: 42,
+            home: Some("/home/u/".into()),
+            session_bus_proxy: true,
+            system_bus_proxy: false,
+        };
+        let expected =
+            "[Application]\nname=org.test.App\nruntime=runtime/org.test.Platform/x86_64/master\n\n\
+            [Instance]\ninstance-id=42\ninstance-path=/home/u/.var/app/org.test.App\n\
+            app-path=/i/app/org.test.App/x86_64/master/abc/files\napp-commit=abc\n\
+            runtime-path=/i/runtime/org.test.Platform/x86_64/master/def/files\nruntime-commit=def\n\
+            branch=master\narch=x86_64\nflatpak-version=1.14.10\nsession-bus-proxy=true\n\n\
+            [Context]\nshared=network;\n";
+        assert_eq!(resolved.flatpak_info(compiled, &instance), expected);
     }
 
     #[test]

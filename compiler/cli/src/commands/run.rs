@@ -2,7 +2,8 @@
 //! compiles when given a policy, then launches through the `portcullis-exec` binary that
 //! sits next to this one (spawned, never linked in). Without `--runtime` the host's `/usr`
 //! serves as the runtime. An installed app (see [`super::installed`]) brings its own
-//! trees, its effective policy (overrides merged) and, without `--`, its own command.
+//! trees, its effective policy (overrides merged) and, without `--`, its own command; its
+//! `/.flatpak-info` gets the `[Instance]` group `flatpak run` writes.
 //!
 //! Exit status: the command's own (forwarded by the executor), 125 when the sandbox
 //! could not be set up or the executor is missing, 126/127 when the command could not be
@@ -14,7 +15,9 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use portcullis_blob::mounts::MountOp;
 use portcullis_blob::Blob;
+use portcullis_ir::context::Socket;
 
 use super::compile::{compile_policy, is_blob, target};
 use super::input::{self, EXIT_INVALID};
@@ -83,16 +86,20 @@ struct Launch {
 }
 
 /// Compiles a checked policy for this machine (signed when asked) into a temporary blob.
+/// `patch` may adjust the blob before it is encoded (an installed app's
+/// `/.flatpak-info`).
 fn temp_blob(
     policy: &portcullis_ir::Policy,
     name: &str,
     sign: Option<&Path>,
+    patch: &dyn Fn(&mut Blob),
 ) -> Result<TempBlob, ExitCode> {
     let arch = target(None).map_err(|message| {
         eprintln!("error: {message}");
         ExitCode::from(EXIT_INVALID)
     })?;
-    let bundled = compile_policy(policy, name, arch)?;
+    let mut bundled = compile_policy(policy, name, arch)?;
+    patch(&mut bundled.blob);
     let bytes = bundled.blob.encode();
     let bytes = match sign {
         Some(key) => super::keys::sign_blob(&bytes, key)?,
@@ -102,6 +109,23 @@ fn temp_blob(
         eprintln!("error: cannot write the compiled blob: {err}");
         ExitCode::from(SETUP_FAILED)
     })
+}
+
+/// A fresh instance id, as Flatpak's: a random 32-bit number (from the kernel's
+/// random source; the clock and pid when it cannot be read).
+fn instance_id() -> u32 {
+    use std::io::Read;
+    let mut bytes = [0u8; 4];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
+        Ok(()) => u32::from_ne_bytes(bytes),
+        Err(_) => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            nanos ^ std::process::id().rotate_left(16)
+        }
+    }
 }
 
 /// An installed app: resolved in the installations, its effective policy (overrides
@@ -143,7 +167,23 @@ fn installed_launch(app: &installed::AppRef, args: &RunArgs) -> Result<Launch, E
     } else {
         args.command.clone()
     };
-    let temp = temp_blob(&policy, &resolved.id, args.sign.as_deref())?;
+    let instance = installed::Instance {
+        id: instance_id(),
+        home: std::env::var("HOME").ok().filter(|h| h.starts_with('/')),
+        session_bus_proxy: !policy.context.has_socket(Socket::SessionBus),
+        system_bus_proxy: !policy.context.has_socket(Socket::SystemBus),
+    };
+    let patch = |blob: &mut Blob| {
+        for op in &mut blob.mounts {
+            if let MountOp::File { dest, content, .. } = op {
+                if dest.as_str() == "/.flatpak-info" {
+                    let compiled = String::from_utf8_lossy(content).into_owned();
+                    *content = resolved.flatpak_info(&compiled, &instance).into_bytes();
+                }
+            }
+        }
+    };
+    let temp = temp_blob(&policy, &resolved.id, args.sign.as_deref(), &patch)?;
     Ok(Launch {
         blob: temp.0.clone(),
         runtime: Some(
@@ -183,6 +223,7 @@ fn file_launch(args: &RunArgs) -> Result<Launch, ExitCode> {
             &policy,
             &args.input.display().to_string(),
             args.sign.as_deref(),
+            &|_| {},
         )?;
         (temp.0.clone(), Some(temp))
     };
