@@ -103,13 +103,18 @@ impl Installs {
 
     /// Deploys the runtime org.syn.Platform//1 whose `files` is the host's `/usr`.
     fn runtime(&self, inst: &str) {
+        self.runtime_with(inst, "");
+    }
+
+    /// The same, with more metadata after its `[Runtime]` group.
+    fn runtime_with(&self, inst: &str, extra: &str) {
         let commit = self
             .path(inst)
             .join(format!("runtime/org.syn.Platform/{}/1/beef", arch()));
         std::fs::create_dir_all(&commit).unwrap();
         std::fs::write(
             commit.join("metadata"),
-            "[Runtime]\nname=org.syn.Platform\n",
+            format!("[Runtime]\nname=org.syn.Platform\n{extra}"),
         )
         .unwrap();
         symlink("/usr", commit.join("files")).unwrap();
@@ -377,6 +382,62 @@ fn overrides_merge_in_flatpak_order_with_their_origins() {
         "test -z \"$FROM_APP\" && test \"$FROM_SYSTEM\" = 1 && exit 9",
     ]);
     assert_eq!(out.status.code(), Some(9), "{}", text(&out).1);
+}
+
+#[test]
+fn only_the_runtime_metadatas_environment_is_inherited() {
+    let installs = Installs::new();
+    installs.runtime_with(
+        "system",
+        "\n[Context]\nshared=network;\nfilesystems=host;\n\n[Environment]\nRT_VAR=rt\nRT_SHADOWED=rt\n",
+    );
+    installs.app(
+        "user",
+        "org.syn.App",
+        "stable",
+        "\n[Environment]\nRT_SHADOWED=app\n",
+    );
+    let out = installs.run(&["explain", "org.syn.App", "--json"]);
+    let (stdout, err) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let explained: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let entries = explained["entries"].as_array().expect("entries");
+    let entry = |section: &str, name: &str| {
+        entries
+            .iter()
+            .find(|e| e["section"] == section && e["name"] == name)
+            .cloned()
+    };
+    let rt_var = entry("env", "RT_VAR").expect("RT_VAR from the runtime");
+    assert!(
+        rt_var["origin"]
+            .as_str()
+            .unwrap()
+            .contains("runtime/org.syn.Platform/"),
+        "{rt_var}"
+    );
+    let shadowed = entry("env", "RT_SHADOWED").expect("RT_SHADOWED");
+    assert!(
+        shadowed["value"].as_str().unwrap().contains("app"),
+        "{shadowed}"
+    );
+    assert!(
+        entry("share", "network").is_none(),
+        "no permission from the runtime"
+    );
+    assert!(
+        entry("filesystem", "host").is_none(),
+        "no permission from the runtime"
+    );
+    let out = installs.run(&[
+        "run",
+        "org.syn.App",
+        "--",
+        "sh",
+        "-c",
+        "test \"$RT_VAR.$RT_SHADOWED\" = rt.app && exit 8",
+    ]);
+    assert_eq!(out.status.code(), Some(8), "{}", text(&out).1);
 }
 
 #[test]

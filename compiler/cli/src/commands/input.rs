@@ -237,11 +237,24 @@ pub fn not_installed(path: &Path, message: String) -> Finding {
         .with_file(display_name(path))
 }
 
-/// An installed app's effective policy: its deployed metadata compiled, then each
-/// override file merged over it in Flatpak's order, with the override's findings added.
+/// An installed app's effective policy: its deployed metadata compiled, its runtime's
+/// metadata environment beneath it, then each override file merged over it in Flatpak's
+/// order, with the findings of every file added.
 pub fn load_installed(resolved: &installed::Resolved) -> Result<Loaded, Finding> {
     let file = read_source(&resolved.metadata)?;
     let mut compiled = compile(&file, &options());
+    // The runtime's metadata lies beneath (only its environment counts), the overrides
+    // above, as in `flatpak run`.
+    let runtime_metadata = resolved.runtime_deploy.join("metadata");
+    if let (Some(policy), true) = (compiled.policy.as_mut(), runtime_metadata.is_file()) {
+        let runtime = read_source(&runtime_metadata)?;
+        let diags = portcullis_compiler::apply_runtime_metadata(policy, &runtime);
+        let failed = diags.iter().any(|d| d.severity == Severity::Error);
+        compiled.diagnostics.extend(diags);
+        if failed {
+            compiled.policy = None;
+        }
+    }
     for path in resolved.override_files() {
         let over = read_source(&path)?;
         match compiled.policy.as_mut() {
