@@ -32,6 +32,30 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// `portcullis` and `portcullis-exec` copied (by a `cp` child process) into a fresh
+/// world-readable directory, with `policies/flatpak-default.policy`, so that another user
+/// can run them wherever the checkout lives (a CI clone under `/root` included).
+fn shared_binaries() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/flatpak-default.policy");
+    let copied = Command::new("cp")
+        .arg(binary("portcullis"))
+        .arg(binary("portcullis-exec"))
+        .arg(policy)
+        .arg(dir.path())
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let modes = Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(dir.path())
+        .status()
+        .expect("chmod");
+    assert!(modes.success());
+    let portcullis = dir.path().join("portcullis");
+    (dir, portcullis)
+}
+
 /// Skips outside CI with the reason, fails under CI.
 fn unavailable(reason: &str) {
     if std::env::var_os("CI").is_some() {
@@ -474,7 +498,8 @@ fn a_launch_without_a_login_session_starts_with_a_note() {
         .status()
         .unwrap();
     assert!(chown.success());
-    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/flatpak-default.policy");
+    let (shared, portcullis) = shared_binaries();
+    let policy = shared.path().join("flatpak-default.policy");
     let uid = 65534;
     assert!(
         !Path::new(&format!("/run/user/{uid}")).exists(),
@@ -484,7 +509,7 @@ fn a_launch_without_a_login_session_starts_with_a_note() {
         .args(["-u", "nobody", "--", "env", "-i"])
         .arg(format!("HOME={}", home.path().display()))
         .arg("PATH=/usr/bin:/bin")
-        .arg(binary("portcullis"))
+        .arg(&portcullis)
         .arg("run")
         .arg(&policy)
         .args([
@@ -688,7 +713,7 @@ fn compare(flatpak: &Seen, ours: &Seen) {
 #[test]
 fn run_app_matches_flatpak_run_on_the_real_installation() {
     let Some(home) = oracle() else { return };
-    let portcullis = binary("portcullis");
+    let (_shared, portcullis) = shared_binaries();
     let portcullis = portcullis.to_str().unwrap();
     for app in ["org.test.App", "org.test.Browser"] {
         let flatpak = as_oracle(&home, &["flatpak", "run", "--command=sh", app, "-c", PROBE]);
@@ -759,7 +784,7 @@ impl Drop for OverrideFile {
 fn a_flatpak_override_changes_what_run_grants(home: &Path) {
     let home = home.to_path_buf();
     std::fs::create_dir_all("/opt/data").unwrap();
-    let portcullis = binary("portcullis");
+    let (_shared, portcullis) = shared_binaries();
     let portcullis = portcullis.to_str().unwrap();
     let app = "org.test.Browser";
     let check = "test -d /opt/data; a=$?; touch /opt/data/x 2>/dev/null; b=$?; echo \"$a $b ${PC_OVERRIDE:-unset} $MOZ_USE_XINPUT2\"";
