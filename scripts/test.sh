@@ -27,6 +27,18 @@ if [ -n "${CI:-}" ]; then
     export PORTCULLIS_E2E=1
 fi
 
+# The real Flatpak 1.14 installation the run-app tests compare against (user fporacle,
+# org.test.App and org.test.Browser installed per-user); idempotent. Needs root: under CI
+# (root) it must succeed, elsewhere without root the tests that need it skip.
+if [ "$(id -u)" -eq 0 ]; then
+    scripts/setup-flatpak-oracle.sh
+elif [ -n "${CI:-}" ]; then
+    echo "scripts/test.sh: CI must run as root (the Flatpak oracle installation needs it)" >&2
+    exit 2
+else
+    echo "== not root: the Flatpak oracle installation is not set up (its tests skip)"
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"

@@ -117,6 +117,53 @@ pub fn compile(file: &SourceFile, options: &Options) -> Compiled {
     }
 }
 
+/// Merges one `flatpak override` file (a keyfile of `[Context]`, bus policies,
+/// `[Environment]`, …) over `policy` with Flatpak's merge rules
+/// (`flatpak_context_merge`, the same [`Context::merge`] includes use): the file is
+/// lowered on its own as a keyfile, then it decides every bit and key it mentions, and
+/// its `!host:reset` first clears every lower filesystem key. Its items get origins in
+/// `file`, which is appended to the policy's sources. Returns the file's findings; an
+/// error among them means nothing was merged.
+pub fn apply_override(policy: &mut Policy, file: &SourceFile) -> Vec<Diagnostic> {
+    let (document, mut diagnostics) = read(file, Form::Keyfile);
+    if diagnostics.has_errors() {
+        return diagnostics.into_iter().map(|d| d.in_file(file)).collect();
+    }
+    let source = u32::try_from(policy.sources.len()).unwrap_or(u32::MAX);
+    let mut lowering = Lowering::new(file, source);
+    lowering.items(&document.items, &mut crate::lower::NoIncludes);
+    diagnostics.extend(lowering.diags);
+    if !diagnostics.has_errors() {
+        policy.sources.push(file.name.to_string());
+        policy.context.merge(&lowering.context);
+    }
+    diagnostics.into_iter().map(|d| d.in_file(file)).collect()
+}
+
+/// Puts a runtime's metadata under `policy` as `flatpak run` does
+/// (`flatpak_app_compute_permissions`): the runtime's keyfile is loaded first and its
+/// permissions reset (`flatpak_context_reset_permissions`), so only its environment
+/// (`[Environment]`, `unset-environment`) is inherited, and the app's own entries decide
+/// every variable they name. Returns the file's findings; with an error nothing changes.
+/// The file becomes a source of the policy only when it gives a variable.
+pub fn apply_runtime_metadata(policy: &mut Policy, file: &SourceFile) -> Vec<Diagnostic> {
+    let (document, mut diagnostics) = read(file, Form::Keyfile);
+    if diagnostics.has_errors() {
+        return diagnostics.into_iter().map(|d| d.in_file(file)).collect();
+    }
+    let source = u32::try_from(policy.sources.len()).unwrap_or(u32::MAX);
+    let mut lowering = Lowering::new(file, source);
+    lowering.items(&document.items, &mut crate::lower::NoIncludes);
+    diagnostics.extend(lowering.diags);
+    if !diagnostics.has_errors() && !lowering.context.env.is_empty() {
+        policy.sources.push(file.name.to_string());
+        let mut env = lowering.context.env;
+        env.extend(std::mem::take(&mut policy.context.env));
+        policy.context.env = env;
+    }
+    diagnostics.into_iter().map(|d| d.in_file(file)).collect()
+}
+
 struct Session<'a> {
     options: &'a Options,
     sources: Vec<String>,

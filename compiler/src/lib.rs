@@ -20,5 +20,5 @@ pub mod lower;
 
 pub use codes::Code;
 pub use diagnostic::{Diagnostic, Label, Severity};
-pub use driver::{compile, Compiled, Options};
+pub use driver::{apply_override, apply_runtime_metadata, compile, Compiled, Options};
 pub use import::Form;

@@ -45,6 +45,7 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
     root::enter(&host.plan, &host.guarded, &host.root_rules)?;
     root::seal_root()?;
     fs::umask(mask);
+    working_directory(host.cwd.as_deref(), &host.launch.home);
     no_new_privs()?;
     apply_landlock(&blob, &host)?;
     apply_limits(&blob, &held)?;
@@ -86,6 +87,8 @@ struct HostView {
     guarded: Vec<String>,
     conditions: Vec<(Condition, bool)>,
     root_rules: root::Rules,
+    /// The caller's working directory on the host.
+    cwd: Option<String>,
 }
 
 /// Expand placeholders and evaluate the plan's host conditions while the host is
@@ -129,7 +132,11 @@ fn decide_on_host(args: &Args, blob: &Blob) -> Result<HostView, Failure> {
             (c, holds)
         })
         .collect();
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.into_os_string().into_string().ok());
     Ok(HostView {
+        cwd,
         launch,
         values,
         plan,
@@ -305,6 +312,17 @@ fn loopback(ns: Namespaces) -> Result<(), Failure> {
         process::loopback_up().step("loopback")?;
     }
     Ok(())
+}
+
+/// The app starts where bubblewrap (and so `flatpak run`) starts it: in the caller's
+/// working directory when the same path is a directory inside the sandbox, else in the
+/// home directory when it is one there, else at `/`. The paths are looked up inside the
+/// new root only (after `pivot_root`), so nothing of the host is reached.
+fn working_directory(cwd: Option<&str>, home: &str) {
+    let inside = |path: &str| path.starts_with('/') && std::env::set_current_dir(path).is_ok();
+    if !cwd.is_some_and(inside) && !inside(home) {
+        let _ = std::env::set_current_dir("/");
+    }
 }
 
 /// After the root is built and before anything that runs app code: no exec may ever

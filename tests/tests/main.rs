@@ -14,7 +14,9 @@
 //!   io_uring) tried for real against a host listener;
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs;
-//! * `sign`: signed blobs, keys and the trust check end to end.
+//! * `sign`: signed blobs, keys and the trust check end to end;
+//! * `run_app`: installed Flatpak apps (`portcullis run APP_ID`, overrides, every command)
+//!   on synthetic installations and against `flatpak run` on the real one.
 //!
 //! The end-to-end modules use the binaries from the target directory: build them first
 //! (`cargo build --workspace --bins`, as `scripts/test.sh` does).
@@ -32,6 +34,7 @@ mod masks;
 mod mounts;
 mod network_attacks;
 mod pid1;
+mod run_app;
 mod seccomp;
 mod sign;
 mod syntax;

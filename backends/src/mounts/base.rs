@@ -207,9 +207,10 @@ fn escape_fs(text: &str) -> String {
     text.replace('\\', "\\\\").replace(':', "\\:")
 }
 
-/// The keyfile at `/.flatpak-info`: the app, its runtime and the granted context.
+/// The keyfile at `/.flatpak-info`: the app, its runtime and the granted context, in
+/// Flatpak's flattened form (`[Context]`, the bus policies, `[Environment]`; a group only
+/// when it has entries, bus names at `none` and unset variables left out).
 pub fn flatpak_info(policy: &Policy) -> String {
-    let ctx = &policy.context;
     let mut out = format!("[Application]\nname={}\n", policy.app_id());
     if let Some(rt) = &policy.identity.runtime {
         let version = policy
@@ -219,7 +220,70 @@ pub fn flatpak_info(policy: &Policy) -> String {
             .unwrap_or("master");
         let _ = writeln!(out, "runtime=runtime/{rt}/{version}");
     }
-    out.push_str("\n[Context]\n");
+    let context = context_group(policy);
+    if !context.is_empty() {
+        let _ = write!(out, "\n[Context]\n{context}");
+    }
+    let ctx = &policy.context;
+    for (group, names) in [
+        ("Session Bus Policy", &ctx.session_bus),
+        ("System Bus Policy", &ctx.system_bus),
+    ] {
+        let lines: String = names
+            .iter()
+            .filter(|(_, e)| e.policy != portcullis_ir::dbus::BusPolicy::None)
+            .map(|(name, e)| format!("{name}={}\n", e.policy.name()))
+            .collect();
+        if !lines.is_empty() {
+            let _ = write!(out, "\n[{group}]\n{lines}");
+        }
+    }
+    let env: String = ctx
+        .env
+        .iter()
+        .filter(|(name, _)| keyfile_key(name))
+        .filter_map(|(name, e)| {
+            e.value
+                .as_ref()
+                .map(|v| format!("{name}={}\n", keyfile_value(v)))
+        })
+        .collect();
+    if !env.is_empty() {
+        let _ = write!(out, "\n[Environment]\n{env}");
+    }
+    out
+}
+
+/// Whether `name` can be a keyfile key as written (no control character, `=`, `[` or
+/// `]`): another name could not be read back, so it is left out of `/.flatpak-info`.
+fn keyfile_key(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '=' | '[' | ']'))
+}
+
+/// A keyfile value escaped as GKeyFile writes strings (`\\`, `\n`, `\t`, `\r`, a leading
+/// `\s`), so that no value can add lines or groups to `/.flatpak-info`.
+fn keyfile_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            ' ' if i == 0 => out.push_str("\\s"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `[Context]` lines of `/.flatpak-info`.
+fn context_group(policy: &Policy) -> String {
+    let ctx = &policy.context;
+    let mut out = String::new();
     let mut line = |key: &str, words: Vec<String>| {
         if !words.is_empty() {
             let _ = writeln!(out, "{key}={};", words.join(";"));
@@ -278,4 +342,19 @@ pub fn flatpak_info(policy: &Policy) -> String {
     line("filesystems", fs);
     line("persistent", ctx.persistent.keys().cloned().collect());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flatpak_info_values_cannot_add_lines() {
+        assert_eq!(keyfile_value(" a\\b\nc\td\r"), "\\sa\\\\b\\nc\\td\\r");
+        assert_eq!(keyfile_value("a b"), "a b");
+        assert!(keyfile_key("FOO_1"));
+        assert!(!keyfile_key("A\n[Context]"));
+        assert!(!keyfile_key("A]"));
+        assert!(!keyfile_key(""));
+    }
 }

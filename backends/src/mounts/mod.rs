@@ -40,6 +40,9 @@
 //!   suffix); Debian's `/dev/shm → /run/shm` layout is not special-cased.
 //! * `PS1` is not set (it is only a prompt), and `LD_LIBRARY_PATH=/app/lib` is set only when
 //!   the runtime has no `bin/ldconfig`, judged at launch.
+//! * With x11 granted, `XAUTHORITY=/run/flatpak/Xauthority` is set even when the host has no
+//!   `DISPLAY` (Flatpak sets it only for a valid local `DISPLAY`); nothing is bound there
+//!   then, so the variable names an absent file.
 //! * Runtime-dir members (`flatpak-info`, `app`, `bus`, `wayland-N`) are created with
 //!   symlink operations in the plan (Flatpak creates them on the host before bwrap runs).
 //! * Hidden paths (`--nofilesystem=/dir`) become a tmpfs whenever some grant *may* contain

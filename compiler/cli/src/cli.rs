@@ -250,11 +250,24 @@ pub struct VerifyArgs {
     pub format: ReportFormat,
 }
 
-/// `run INPUT|BLOB [--runtime DIR] [--app DIR] -- CMD...`.
+/// `run INPUT|BLOB|APP_ID[//BRANCH] [--runtime DIR] [--app DIR] [--user|--system|--installation DIR] [--arch ARCH] [-- CMD...]`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A policy, manifest, keyfile or compiled blob.
+    /// A policy, manifest, keyfile, compiled blob, or an installed app `APP_ID[//BRANCH]`.
     pub input: PathBuf,
+    /// Installed app: look only in the per-user installation.
+    #[arg(long, conflicts_with_all = ["system", "installation"])]
+    pub user: bool,
+    /// Installed app: look only in the system installation.
+    #[arg(long, conflicts_with = "installation")]
+    pub system: bool,
+    /// Installed app: look only in this installation (a directory, or an id from
+    /// installations.d).
+    #[arg(long, value_name = "DIR")]
+    pub installation: Option<PathBuf>,
+    /// Installed app: the architecture (default: this machine's).
+    #[arg(long = "arch", value_name = "ARCH")]
+    pub app_arch: Option<String>,
     /// The runtime tree mounted at /usr (default: the host's /usr).
     #[arg(long)]
     pub runtime: Option<PathBuf>,
@@ -268,7 +281,8 @@ pub struct RunArgs {
     /// Sign the blob compiled from a policy input with this secret key before launching.
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
-    /// The command and its arguments.
-    #[arg(last = true, required = true)]
+    /// The command and its arguments (default for an installed app: its metadata's
+    /// `command`).
+    #[arg(last = true)]
     pub command: Vec<String>,
 }

@@ -27,8 +27,18 @@ pub fn target(arch: Option<cli::Arch>) -> Result<Arch, String> {
 /// Compiles `input` for `arch`, printing findings and the plan's warnings to stderr.
 pub fn compile_input(input: &Path, arch: Arch) -> Result<Bundle, ExitCode> {
     let (_, policy, _) = input::policy(input)?;
-    let bundled = bundle(&policy, arch).map_err(|e| {
-        eprintln!("error: cannot compile `{}`: {e}", input.display());
+    compile_policy(&policy, &input.display().to_string(), arch)
+}
+
+/// Compiles a checked policy for `arch` (`name` for messages), printing the plan's
+/// warnings to stderr.
+pub fn compile_policy(
+    policy: &portcullis_ir::Policy,
+    name: &str,
+    arch: Arch,
+) -> Result<Bundle, ExitCode> {
+    let bundled = bundle(policy, arch).map_err(|e| {
+        eprintln!("error: cannot compile `{name}`: {e}");
         ExitCode::from(EXIT_INVALID)
     })?;
     for warning in &bundled.warnings {

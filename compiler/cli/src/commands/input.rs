@@ -16,6 +16,7 @@ use portcullis_compiler::{compile, Code, Compiled, Diagnostic, Options, Severity
 use portcullis_ir::Policy;
 use portcullis_syntax::SourceFile;
 
+use super::installed;
 use crate::report::{self, Finding};
 
 /// Exit code: success.
@@ -213,10 +214,61 @@ pub struct Loaded {
     pub compiled: Compiled,
 }
 
-/// Reads and compiles an input; a read failure comes back as one finding.
+/// Reads and compiles an input; a read failure comes back as one finding. An input that
+/// is no file but a valid `APP_ID[//BRANCH]` is an installed app (see
+/// [`super::installed`]): its deployed metadata with the overrides merged.
 pub fn load(path: &Path) -> Result<Loaded, Finding> {
+    if let Some(app) = installed::as_app_ref(path) {
+        let resolved = installed::resolve(&app, &installed::Selector::default())
+            .map_err(|message| not_installed(path, message))?;
+        return load_installed(&resolved);
+    }
     let file = read_source(path)?;
     let compiled = compile(&file, &options());
+    Ok(Loaded { file, compiled })
+}
+
+/// The finding for an installed app that could not be resolved.
+pub fn not_installed(path: &Path, message: String) -> Finding {
+    Finding::new(Code::ReadError.to_string(), Severity::Error, message)
+        .with_help(
+            "name a policy, manifest or keyfile, or an installed app (`flatpak list --app` lists them)",
+        )
+        .with_file(display_name(path))
+}
+
+/// An installed app's effective policy: its deployed metadata compiled, its runtime's
+/// metadata environment beneath it, then each override file merged over it in Flatpak's
+/// order, with the findings of every file added.
+pub fn load_installed(resolved: &installed::Resolved) -> Result<Loaded, Finding> {
+    let file = read_source(&resolved.metadata)?;
+    let mut compiled = compile(&file, &options());
+    // The runtime's metadata lies beneath (only its environment counts), the overrides
+    // above, as in `flatpak run`.
+    let runtime_metadata = resolved.runtime_deploy.join("metadata");
+    if let (Some(policy), true) = (compiled.policy.as_mut(), runtime_metadata.is_file()) {
+        let runtime = read_source(&runtime_metadata)?;
+        let diags = portcullis_compiler::apply_runtime_metadata(policy, &runtime);
+        let failed = diags.iter().any(|d| d.severity == Severity::Error);
+        compiled.diagnostics.extend(diags);
+        if failed {
+            compiled.policy = None;
+        }
+    }
+    for path in resolved.override_files() {
+        let over = read_source(&path)?;
+        match compiled.policy.as_mut() {
+            Some(policy) => {
+                let diags = portcullis_compiler::apply_override(policy, &over);
+                let failed = diags.iter().any(|d| d.severity == Severity::Error);
+                compiled.diagnostics.extend(diags);
+                if failed {
+                    compiled.policy = None;
+                }
+            }
+            None => break,
+        }
+    }
     Ok(Loaded { file, compiled })
 }
 
@@ -237,7 +289,14 @@ pub fn eprint_findings(findings: &[Finding]) {
 /// Loads an input and returns its checked policy, with the source file and the warnings.
 /// Findings are printed to stderr; on failure the exit code to return is given (2).
 pub fn policy(path: &Path) -> Result<(SourceFile, Policy, Vec<Diagnostic>), ExitCode> {
-    let loaded = match load(path) {
+    checked(load(path))
+}
+
+/// The checked policy of a loaded input (see [`policy`]).
+pub fn checked(
+    loaded: Result<Loaded, Finding>,
+) -> Result<(SourceFile, Policy, Vec<Diagnostic>), ExitCode> {
+    let loaded = match loaded {
         Ok(loaded) => loaded,
         Err(finding) => {
             eprint_findings(&[finding]);

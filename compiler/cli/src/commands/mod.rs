@@ -13,6 +13,7 @@ pub mod export;
 pub mod fmt;
 pub mod import;
 pub mod input;
+pub mod installed;
 pub mod keys;
 pub mod run;
 pub mod verify;
