@@ -57,7 +57,8 @@ pub enum Backend {
     Landlock,
     /// An AppArmor profile.
     Apparmor,
-    /// A JSON array of bwrap arguments running the same plan under stock bubblewrap.
+    /// A sh wrapper running the app under stock bubblewrap: mounts, environment, namespaces
+    /// and seccomp (`--seccomp`); no Landlock, limits or D-Bus proxy. Emitting writes nothing.
     Bwrap,
 }
 

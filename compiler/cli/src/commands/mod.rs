@@ -5,6 +5,7 @@ pub mod check;
 pub mod compile;
 pub mod diff;
 pub mod emit;
+pub mod emit_bwrap;
 pub mod emit_dbus;
 pub mod emit_defense;
 pub mod emit_mounts;
