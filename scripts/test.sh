@@ -27,5 +27,18 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== building binaries"
 cargo build --workspace --bins
-echo "== cargo test"
-cargo test --workspace --no-fail-fast
+echo "== cargo test (HOME is an empty directory that must stay empty)"
+# The suite must not write into the caller's home: every test that launches gives the
+# launch a temporary HOME. Run it with HOME pointing at an empty directory (cargo and rustup
+# keep their own homes) and fail when anything appeared there.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+suite_home="$(mktemp -d)"
+status=0
+HOME="$suite_home" cargo test --workspace --no-fail-fast || status=$?
+if [ -n "$(ls -A "$suite_home")" ]; then
+    echo "error: the test suite wrote into HOME:" >&2
+    find "$suite_home" -maxdepth 4 >&2
+    status=1
+fi
+rm -rf "$suite_home"
+[ "$status" -eq 0 ] || exit "$status"
