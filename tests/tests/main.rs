@@ -14,7 +14,8 @@
 //!   io_uring) tried for real against a host listener;
 //! * `audit`: risk, lints with flatpak-builder-lint parity, diff and SARIF;
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs;
-//! * `sign`: signed blobs, keys and the trust check end to end.
+//! * `sign`: signed blobs, keys and the trust check end to end;
+//! * `install`: the shell completions and manual pages a package installs.
 //!
 //! The end-to-end modules use the binaries from the target directory: build them first
 //! (`cargo build --workspace --bins`, as `scripts/test.sh` does).
@@ -28,6 +29,7 @@ mod defense;
 mod escape;
 mod executor;
 mod guards;
+mod install;
 mod masks;
 mod mounts;
 mod network_attacks;

@@ -12,6 +12,7 @@ pub mod emit_mounts;
 pub mod explain;
 pub mod export;
 pub mod fmt;
+pub mod generate;
 pub mod import;
 pub mod input;
 pub mod keys;
@@ -37,5 +38,7 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keygen(args) => keys::keygen(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     }
 }
