@@ -2,10 +2,14 @@
 # The one command that passes the tests on a fresh Debian machine:
 #   installs what the tests use for real (bubblewrap, xdg-dbus-proxy, dbus, apparmor's parser),
 #   checks formatting and lints, builds the binaries, and runs the whole suite.
-# Usage: scripts/test.sh            (as root, or with sudo available for apt-get)
+# Then builds the Debian package (scripts/package-deb.sh), installs it with dpkg, runs the
+# README's main job through the installed /usr/bin/portcullis and removes the package.
+# Usage: scripts/test.sh            (as root, or with sudo available for apt-get and dpkg)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 need_pkgs=(bubblewrap xdg-dbus-proxy dbus dbus-bin apparmor util-linux iproute2 python3)
 missing=()
 for pkg in "${need_pkgs[@]}"; do
@@ -13,8 +17,6 @@ for pkg in "${need_pkgs[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "== installing: ${missing[*]}"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -42,3 +44,6 @@ if [ -n "$(ls -A "$suite_home")" ]; then
 fi
 rm -rf "$suite_home"
 [ "$status" -eq 0 ] || exit "$status"
+
+echo "== Debian package: build, install, run the README's main job from /usr/bin, remove"
+scripts/test-deb.sh
