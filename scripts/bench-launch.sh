@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Launch benchmark: launch-to-exit time of /bin/true under
 #   1. portcullis-exec with the compiled Flatpak-default policy,
-#   2. stock bwrap running the same plan (`portcullis emit --backend bwrap`),
+#   2. stock bwrap running the same plan through the `portcullis emit --backend bwrap`
+#      wrapper (it writes the generated files and the seccomp program at each launch),
 #   3. bare `bwrap --ro-bind / / --proc /proc --dev /dev /bin/true`,
 #   4. portcullis-exec with the same blob signed, checked against `--trust KEY.pub`
 #      (the cost of the signature check at launch),
@@ -24,22 +25,18 @@ policy=policies/flatpak-default.policy
 "$bin/portcullis" compile "$policy" -o "$work/default.blob"
 "$bin/portcullis" keygen -o "$work/key" >/dev/null
 "$bin/portcullis" compile "$policy" -o "$work/signed.blob" --sign "$work/key"
-"$bin/portcullis" emit "$policy" --backend bwrap -o "$work/bwrap.json"
+"$bin/portcullis" emit "$policy" --backend bwrap -o "$work/bwrap.sh"
 
 export PORTCULLIS_BENCH_EXEC="$bin/portcullis-exec" PORTCULLIS_BENCH_BLOB="$work/default.blob"
-export PORTCULLIS_BENCH_BWRAP_JSON="$work/bwrap.json" PORTCULLIS_BENCH_RUNS="$runs"
+export PORTCULLIS_BENCH_BWRAP_SH="$work/bwrap.sh" PORTCULLIS_BENCH_RUNS="$runs"
 export PORTCULLIS_BENCH_SIGNED="$work/signed.blob" PORTCULLIS_BENCH_KEY="$work/key.pub"
 python3 - <<'PY'
-import json, os, statistics, subprocess, time
+import os, statistics, subprocess, time
 
 runs = int(os.environ["PORTCULLIS_BENCH_RUNS"])
 exe = os.environ["PORTCULLIS_BENCH_EXEC"]
 blob = os.environ["PORTCULLIS_BENCH_BLOB"]
-bwrap_args = json.load(open(os.environ["PORTCULLIS_BENCH_BWRAP_JSON"]))
-if bwrap_args and bwrap_args[0].endswith("bwrap"):
-    bwrap_args = bwrap_args[1:]
-if bwrap_args and bwrap_args[-1] == "--":
-    bwrap_args = bwrap_args[:-1]
+bwrap_wrapper = os.environ["PORTCULLIS_BENCH_BWRAP_SH"]
 
 def portcullis(cmd):
     return [exe, blob, "--"] + cmd
@@ -49,7 +46,7 @@ def portcullis_signed(cmd):
             os.environ["PORTCULLIS_BENCH_SIGNED"], "--"] + cmd
 
 def bwrap_same(cmd):
-    return ["bwrap"] + bwrap_args + ["--"] + cmd
+    return ["/bin/sh", bwrap_wrapper] + cmd
 
 def bwrap_bare(cmd):
     return ["bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"] + cmd

@@ -2,10 +2,14 @@
 # The one command that passes the tests on a fresh Debian machine:
 #   installs what the tests use for real (bubblewrap, xdg-dbus-proxy, dbus, apparmor's parser),
 #   checks formatting and lints, builds the binaries, and runs the whole suite.
-# Usage: scripts/test.sh            (as root, or with sudo available for apt-get)
+# Then builds the Debian package (scripts/package-deb.sh), installs it with dpkg, runs the
+# README's main job through the installed /usr/bin/portcullis and removes the package.
+# Usage: scripts/test.sh            (as root, or with sudo available for apt-get and dpkg)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 need_pkgs=(bubblewrap xdg-dbus-proxy dbus dbus-bin apparmor util-linux iproute2 python3)
 missing=()
 for pkg in "${need_pkgs[@]}"; do
@@ -13,8 +17,6 @@ for pkg in "${need_pkgs[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "== installing: ${missing[*]}"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -45,5 +47,21 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== building binaries"
 cargo build --workspace --bins
-echo "== cargo test"
-cargo test --workspace --no-fail-fast
+echo "== cargo test (HOME is an empty directory that must stay empty)"
+# The suite must not write into the caller's home: every test that launches gives the
+# launch a temporary HOME. Run it with HOME pointing at an empty directory (cargo and rustup
+# keep their own homes) and fail when anything appeared there.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+suite_home="$(mktemp -d)"
+status=0
+HOME="$suite_home" cargo test --workspace --no-fail-fast || status=$?
+if [ -n "$(ls -A "$suite_home")" ]; then
+    echo "error: the test suite wrote into HOME:" >&2
+    find "$suite_home" -maxdepth 4 >&2
+    status=1
+fi
+rm -rf "$suite_home"
+[ "$status" -eq 0 ] || exit "$status"
+
+echo "== Debian package: build, install, run the README's main job from /usr/bin, remove"
+scripts/test-deb.sh

@@ -16,7 +16,8 @@
 //! * `verify`: `portcullis verify` on compiled blobs, every section, and malformed blobs;
 //! * `sign`: signed blobs, keys and the trust check end to end;
 //! * `run_app`: installed Flatpak apps (`portcullis run APP_ID`, overrides, every command)
-//!   on synthetic installations and against `flatpak run` on the real one.
+//!   on synthetic installations and against `flatpak run` on the real one;
+//! * `install`: the shell completions and manual pages a package installs.
 //!
 //! The end-to-end modules use the binaries from the target directory: build them first
 //! (`cargo build --workspace --bins`, as `scripts/test.sh` does).
@@ -30,6 +31,7 @@ mod defense;
 mod escape;
 mod executor;
 mod guards;
+mod install;
 mod masks;
 mod mounts;
 mod network_attacks;

@@ -1,18 +1,19 @@
 //! The bwrap interop backend: an *expanded* mount plan and environment (see
-//! `portcullis_blob::expand`) → the arguments that run the same sandbox under stock
+//! `portcullis_blob::expand`) → the arguments that run the same mounts under stock
 //! bubblewrap (`bwrap ARGS -- CMD`), for interoperability and comparison.
 //!
 //! Pure: the caller (the CLI, the only place allowed to read the environment) expands the
-//! plan for the current user, creates [`BwrapArgs::host_dirs`] and
-//! [`BwrapArgs::host_symlinks`] and writes [`BwrapArgs::data_files`] before running bwrap. bubblewrap cannot read data from a path
-//! given on a JSON command line through an fd, so generated files are written under a data
-//! directory and bound read-only. A mask becomes a read-only tmpfs on a directory or an
-//! empty read-only file on anything else, decided through [`HostFs`] on the host path the
-//! plan maps there.
+//! plan for the current user; what must exist on the host, [`BwrapArgs::host_dirs`],
+//! [`BwrapArgs::host_symlinks`] and [`BwrapArgs::data_files`], is made at run time by the
+//! wrapper `portcullis emit --backend bwrap` prints, never when emitting. bubblewrap cannot
+//! read data from a path given on a JSON command line through an fd, so generated files are
+//! written under a data directory and bound read-only. A mask becomes a read-only tmpfs on
+//! a directory or an empty read-only file on anything else, decided through [`HostFs`] on
+//! the host path the plan maps there.
 //!
-//! Differences from the executor: no seccomp filter (bubblewrap takes it only through an
-//! fd), so `--new-session` keeps TIOCSTI away from the caller's terminal; no Landlock, no
-//! limits, no D-Bus proxy.
+//! Differences from the executor: the seccomp filter is not among these arguments (the
+//! wrapper adds `--seccomp FD`); `--new-session` keeps TIOCSTI away from the caller's
+//! terminal; no Landlock, no limits, no D-Bus proxy.
 
 use portcullis_blob::expand::{FileKind, HostFs};
 use portcullis_blob::mounts::{EnvOp, MountOp};

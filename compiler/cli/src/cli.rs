@@ -57,7 +57,8 @@ pub enum Backend {
     Landlock,
     /// An AppArmor profile.
     Apparmor,
-    /// A JSON array of bwrap arguments running the same plan under stock bubblewrap.
+    /// A sh wrapper running the app under stock bubblewrap: mounts, environment, namespaces
+    /// and seccomp (`--seccomp`); no Landlock, limits or D-Bus proxy. Emitting writes nothing.
     Bwrap,
 }
 
@@ -99,6 +100,38 @@ pub enum Command {
     Run(RunArgs),
     /// Write a new Ed25519 key pair for signing blobs (KEY, mode 0600, and KEY.pub).
     Keygen(KeygenArgs),
+    /// A shell completion script on stdout.
+    Completions(CompletionsArgs),
+    /// Manual pages (roff): portcullis(1) on stdout, or every page into a directory.
+    Man(ManArgs),
+}
+
+/// Shells of `completions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// bash (install as /usr/share/bash-completion/completions/portcullis).
+    Bash,
+    /// zsh (install as _portcullis in a `$fpath` directory).
+    Zsh,
+    /// fish (install as /usr/share/fish/vendor_completions.d/portcullis.fish).
+    Fish,
+}
+
+/// `completions bash|zsh|fish`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// `man [-o DIR]`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write portcullis.1, portcullis-SUBCOMMAND.1 for each subcommand and
+    /// portcullis-exec.1 into DIR (each atomically) instead of portcullis.1 on stdout.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 /// `keygen -o KEY [--comment TEXT]`.

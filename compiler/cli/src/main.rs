@@ -2,7 +2,7 @@
 //!
 //! One binary, one subcommand per job (the contract in the design brief): `check`,
 //! `audit`, `diff`, `explain`, `fmt`, `import`, `export`, `emit`, `compile`, `verify`,
-//! `run`. Each subcommand lives in its own module under `commands/` and returns an
+//! `run`, `keygen`, and for packagers `completions` and `man`. Each subcommand lives in its own module under `commands/` and returns an
 //! [`ExitCode`]: 0 success, 1 findings at or above the failing level, 2 invalid input
 //! or usage. Diagnostics are rendered with miette.
 

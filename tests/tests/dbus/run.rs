@@ -83,7 +83,8 @@ fn run_command(
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
         .env_remove("AT_SPI_BUS_ADDRESS")
-        .env("XDG_RUNTIME_DIR", &dir);
+        .env("XDG_RUNTIME_DIR", &dir)
+        .env("HOME", &dir);
     if let Some(address) = session {
         command.env("DBUS_SESSION_BUS_ADDRESS", address);
     }
@@ -289,6 +290,7 @@ fn portcullis_run_enforces_a_policy_written_in_the_language() {
         .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
         .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
         .env("XDG_RUNTIME_DIR", &dir)
+        .env("HOME", &dir)
         .output()
         .expect("portcullis runs");
     let _ = std::fs::remove_dir_all(&dir);
@@ -360,6 +362,7 @@ fn system_talk_name_goes_through_a_system_bus_proxy() {
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env("DBUS_SYSTEM_BUS_ADDRESS", system.address())
         .env("XDG_RUNTIME_DIR", &dir)
+        .env("HOME", &dir)
         .output()
         .expect("portcullis-exec runs");
     let _ = std::fs::remove_dir_all(&dir);

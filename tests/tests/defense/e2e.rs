@@ -67,11 +67,14 @@ fn only_the_allowed_port_connects_and_nothing_binds() {
     };
     let other = TcpListener::bind("127.0.0.1:0").expect("a second listener");
     let other_port = other.local_addr().expect("address").port().to_string();
+    // The launch makes the app's directories under HOME: a temporary one, not the real one.
+    let home = tempfile::tempdir().expect("tempdir");
     let out = Command::new(workspace_bin("portcullis"))
         .arg("run")
         .arg(policies_dir().join("examples/net-connect-8443.policy"))
         .args(["--", "/usr/bin/python3", "-c", CONNECT, "8443", &other_port])
         .env("PORTCULLIS_EXEC_REPORT", "1")
+        .env("HOME", home.path())
         .output()
         .expect("portcullis run");
     let all = text(&out);

@@ -20,7 +20,7 @@ pub fn run(args: EmitArgs) -> ExitCode {
         Backend::Dbus => super::emit_dbus::dbus(&args),
         Backend::Landlock => super::emit_defense::landlock(&args),
         Backend::Apparmor => super::emit_defense::apparmor(&args),
-        Backend::Bwrap => super::emit_mounts::bwrap(&args),
+        Backend::Bwrap => super::emit_bwrap::bwrap(&args),
     }
 }
 

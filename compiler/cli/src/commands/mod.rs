@@ -5,12 +5,14 @@ pub mod check;
 pub mod compile;
 pub mod diff;
 pub mod emit;
+pub mod emit_bwrap;
 pub mod emit_dbus;
 pub mod emit_defense;
 pub mod emit_mounts;
 pub mod explain;
 pub mod export;
 pub mod fmt;
+pub mod generate;
 pub mod import;
 pub mod input;
 pub mod installed;
@@ -37,5 +39,7 @@ pub fn dispatch(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keygen(args) => keys::keygen(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     }
 }
