@@ -12,8 +12,9 @@
 //!    open file, so nothing the app does to its descriptor table afterwards changes what
 //!    is checked), and checks that the notification is still pending (so the pid was not
 //!    reused);
-//! 2. an IPv4 or IPv6 socket whose local port is 0 is refused with `EACCES` (listening
-//!    would pick a port the bind rules never allowed);
+//! 2. an IPv4 or IPv6 socket whose local port is 0 (never bound: listening would pick an
+//!    ephemeral port) or outside the policy's bind allowlist (a port the kernel chose, such
+//!    as a connect's autobind) is refused with `EACCES`;
 //! 3. any other socket is put into the listening state by pid 1 itself, on that
 //!    duplicate, and the result is the app's (no `SECCOMP_USER_NOTIF_FLAG_CONTINUE`, whose
 //!    re-read of the descriptor would be a check-then-use race).
@@ -23,6 +24,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
+use portcullis_blob::landlock::Ports;
 use portcullis_blob::Arch;
 
 use crate::failure::{Context, Failure};
@@ -82,20 +84,37 @@ pub fn listen_program(arch: Arch) -> Vec<libc::sock_filter> {
     ]
 }
 
+/// The thread group (process) a thread belongs to, from the sandbox's `/proc`:
+/// `pidfd_open` takes a process, and a notification names the calling thread.
+fn thread_group(tid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// What pid 1 answers to one `listen`: `Ok(())` once it listened, `Err(errno)` for the
-/// app's call to fail with, `None` when the call is gone (nothing to answer).
-fn decide(listener: &OwnedFd, arch: Arch, n: &Notification) -> Option<Result<(), i32>> {
+/// app's call to fail with, `None` when the call is gone (nothing to answer). `bind` is
+/// the policy's bind allowlist: an IP socket may listen only on a port in it (a socket
+/// that was never bound has port 0, and one whose port the kernel picked — a connect's
+/// autobind, kept after a disconnect — is not in it either).
+fn decide(
+    listener: &OwnedFd,
+    arch: Arch,
+    bind: &[Ports],
+    n: &Notification,
+) -> Option<Result<(), i32>> {
     if !is_listen(arch, n) {
         return Some(Err(libc::ENOSYS));
     }
     // Both arguments are `int`: the kernel reads the low 32 bits.
     let (fd, backlog) = (n.args[0] as i32, n.args[1] as i32);
     let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EPERM);
-    let pidfd = match notify::pidfd_open(n.pid) {
-        Ok(p) => p,
-        Err(_) => return None,
-    };
-    let socket = notify::pidfd_getfd(pidfd.as_fd(), fd);
+    let pidfd = thread_group(n.pid)
+        .ok_or_else(|| std::io::Error::from_raw_os_error(libc::ESRCH))
+        .and_then(notify::pidfd_open);
+    let socket = pidfd.and_then(|pidfd| notify::pidfd_getfd(pidfd.as_fd(), fd));
     // The call must still be pending now that the descriptor is held: otherwise the pid
     // may belong to another process and the answer would go nowhere anyway.
     if !notify::still_pending(listener.as_fd(), n.id) {
@@ -107,8 +126,12 @@ fn decide(listener: &OwnedFd, arch: Arch, n: &Notification) -> Option<Result<(),
     };
     Some(match notify::socket_kind(socket.as_fd()) {
         Err(e) => Err(errno(e)),
-        // Listening would bind an ephemeral port that no bind rule allowed.
-        Ok(SocketKind::Inet { port: 0 }) => Err(libc::EACCES),
+        // Listening would take a port that no bind rule allowed.
+        Ok(SocketKind::Inet { port })
+            if port == 0 || !bind.iter().any(|p| (p.first..=p.last).contains(&port)) =>
+        {
+            Err(libc::EACCES)
+        }
         Ok(_) => notify::listen(socket.as_fd(), backlog).map_err(errno),
     })
 }
@@ -123,6 +146,8 @@ pub struct Init {
     pub listener: Option<OwnedFd>,
     /// The blob's architecture.
     pub arch: Arch,
+    /// The policy's bind allowlist (the ports an IP socket may listen on).
+    pub bind: Vec<Ports>,
 }
 
 impl Init {
@@ -155,7 +180,7 @@ impl Init {
         let Ok(n) = notify::receive(listener.as_fd()) else {
             return;
         };
-        if let Some(outcome) = decide(listener, self.arch, &n) {
+        if let Some(outcome) = decide(listener, self.arch, &self.bind, &n) {
             let errno = outcome.err().unwrap_or(0);
             // A failure here means the call is gone (the thread was killed): ignored.
             let _ = notify::answer(listener.as_fd(), n.id, 0, errno);

@@ -432,6 +432,12 @@ fn fork_app(blob: &Blob) -> Result<Side, Failure> {
                 signals,
                 listener,
                 arch: blob.arch,
+                bind: blob
+                    .landlock
+                    .net
+                    .as_ref()
+                    .map(|net| net.bind.clone())
+                    .unwrap_or_default(),
             }))
         }
     }

@@ -149,7 +149,7 @@ print("unbound4", attempt(lambda: s4.listen()), s4.getsockname()[1])
 s6 = socket.socket(socket.AF_INET6)
 print("unbound6", attempt(lambda: s6.listen()), s6.getsockname()[1])
 u = socket.socket(socket.AF_UNIX)
-u.bind(b"\0portcullis-listen-%d" % os.getpid())
+u.bind(("\0portcullis-listen-" + sys.argv[2]).encode())
 print("unix", attempt(lambda: u.listen()))
 b = socket.socket()
 b.bind(("127.0.0.1", port))
@@ -165,7 +165,7 @@ def swapper(fd):
         os.dup2(tcp.fileno(), fd)
         os.dup2(spare.fileno(), fd)
 spare = socket.socket(socket.AF_UNIX)
-spare.bind(b"\0portcullis-swap-%d" % os.getpid())
+spare.bind(("\0portcullis-swap-" + sys.argv[2]).encode())
 fd = os.dup(spare.fileno())
 t = threading.Thread(target=swapper, args=(fd,))
 t.start()
@@ -215,6 +215,8 @@ fn listen_case(who: As) {
             "-c",
             LISTEN,
             &port.to_string(),
+            // Abstract names are per network namespace, shared here: unique per test.
+            &format!("{}-{who:?}", std::process::id()),
         ],
     );
     let all = text(&out);
