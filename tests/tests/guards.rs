@@ -17,5 +17,6 @@ mod bpf;
 mod check;
 mod devices;
 mod files;
+mod output;
 mod paths;
 mod tmpfs;

@@ -116,11 +116,11 @@ pub fn explain_bytes(bytes: &[u8], name: &str, json: bool) -> ExitCode {
         // INVARIANT: plain data with string keys; serialising cannot fail.
         serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
     } else {
-        format!(
+        input::printable(&format!(
             "signature: {}\n{}",
             signature.summary,
             explain::explain(&blob)
-        )
+        ))
     };
     input::emit(None, text.as_bytes())
 }

@@ -563,7 +563,7 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         .unwrap_or_default()
             + "\n"
     } else {
-        render_text(&list)
+        input::printable(&render_text(&list))
     };
     input::emit(None, text.as_bytes())
 }

@@ -333,20 +333,42 @@ fn write_through_temp(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "output".to_string());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
+    // The temporary file is always a new one (`O_CREAT | O_EXCL`: never an existing file,
+    // never through a symbolic link someone planted at a guessable name), under a name
+    // with a random part; it is renamed over the target, which replaces a link there
+    // rather than writing through it.
+    let mut attempt = 0u32;
+    let (temp, mut file) = loop {
+        let mut random = [0u8; 6];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
+        let tag: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let temp = dir.join(format!(".{name}.{}.{tag}.tmp", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true);
-        match mode {
-            Some(mode) => options.create_new(true).mode(mode),
-            None => options.create(true).truncate(true),
-        };
-        let mut file = options.open(&temp)?;
+        options
+            .write(true)
+            .create_new(true)
+            .mode(mode.unwrap_or(0o666));
+        match options.open(&temp) {
+            Ok(file) => break (temp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
         file.write_all(bytes)?;
         file.sync_all()?;
         if mode.is_none() {
-            if let Ok(meta) = std::fs::metadata(path) {
-                let _ = std::fs::set_permissions(&temp, meta.permissions());
+            // Keep the mode of a file of ours being replaced (not of a link's target, nor
+            // of a file someone else planted there: it might be writable by them).
+            if let Ok(meta) = std::fs::symlink_metadata(path) {
+                use std::os::unix::fs::MetadataExt;
+                // The new temporary file's owner is this process's effective uid.
+                let ours = std::fs::metadata(&temp).map(|m| m.uid()).ok();
+                if meta.file_type().is_file() && Some(meta.uid()) == ours {
+                    std::fs::set_permissions(&temp, meta.permissions())?;
+                }
             }
         }
         std::fs::rename(&temp, path)
@@ -355,6 +377,21 @@ fn write_through_temp(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// `text` safe to print on a terminal: control characters other than newline and tab
+/// (escape sequences that retitle, clear or rewrite the screen, as a policy or blob under
+/// review could carry in a value) become visible `\u{…}` escapes.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Writes output to `-o FILE` (atomically) or stdout; exit code 2 when it cannot.
