@@ -147,7 +147,11 @@ impl Installs {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(binary("portcullis"));
+        // A home of the test's own: a launch creates the app's `~/.var/app/ID`.
+        let home = self.path("home");
+        std::fs::create_dir_all(&home).unwrap();
         cmd.args(args)
+            .env("HOME", &home)
             .env("FLATPAK_USER_DIR", self.path("user"))
             .env("FLATPAK_SYSTEM_DIR", self.path("system"))
             .env("FLATPAK_CONFIG_DIR", self.path("etc"));
