@@ -57,9 +57,9 @@ pub fn run(args: &Args) -> Result<i32, Failure> {
         Side::Pid1(init) => return init.run(),
         Side::App(channel) => channel,
     };
-    new_session()?;
     set_environment(&host.env);
-    supervise_listen(&blob, channel)?;
+    let listener = supervise_listen(&blob)?;
+    wait_for_pid1(&channel, listener)?;
     Err(exec(&args.command))
 }
 
@@ -376,55 +376,60 @@ fn close_stray_fds() -> Result<(), Failure> {
 ///   launch needs is already on the heap);
 /// - it is not dumpable, so `/proc/1/mem`, `ptrace`, `process_vm_writev`, `/proc/1/fd`
 ///   and `pidfd_getfd` on it need `CAP_SYS_PTRACE` over the host's user namespace, which
-///   nothing in the sandbox has (this is what stops the app writing code into pid 1);
-/// - it leaves the caller's session, so it has no controlling terminal to push input into
-///   (TIOCSTI) even if it were taken over.
+///   nothing in the sandbox has (this is what stops the app writing code into pid 1).
+///
+/// It leaves the caller's session right after forking the app ([`fork_app`]), before the
+/// app execs.
 fn seal_pid1() -> Result<(), Failure> {
     const STEP: &str = "seal pid 1";
     confine::wipe_initial_strings("portcullis-init").step(STEP)?;
-    confine::not_dumpable().step(STEP)?;
-    process::setsid().step(STEP)
+    confine::not_dumpable().step(STEP)
 }
 
 /// Which process this is after [`fork_app`].
 enum Side {
     /// Pid 1, which reaps (and answers `listen` when the policy has port rules).
     Pid1(Init),
-    /// The app's process, with its end of the channel that carries the `listen`
-    /// listener to pid 1 (when the policy has port rules).
-    App(Option<OwnedFd>),
+    /// The app's process, with its end of the channel to pid 1.
+    App(OwnedFd),
 }
 
 /// Pid 1 forks the app and then only reaps (and answers `listen`) until the app ends,
 /// ending with its status (which ends the namespace). `SIGCHLD` is blocked before the
 /// fork so that no child's end can be missed; the app gets the old mask back. Both run
 /// under the seccomp filter installed just before.
+///
+/// The terminal: the app stays in the caller's session and process group, as Flatpak's
+/// does, so job control holds — an app in a background job that reads the terminal is
+/// stopped (`SIGTTIN`) instead of reading what the user types into the shell — while
+/// TIOCSTI and TIOCLINUX are refused by the seccomp filter. Pid 1, which never touches the
+/// terminal, leaves the session once the app is forked (a new session, no controlling
+/// terminal) and only then lets the app exec: a handshake over a socket pair, which also
+/// carries the `listen` listener to pid 1 when the policy has port rules.
 fn fork_app(blob: &Blob) -> Result<Side, Failure> {
     const STEP: &str = "fork app";
     let mask = confine::block_sigchld().step(STEP)?;
-    let pair = if blob.landlock.net.is_some() {
-        Some(confine::socket_pair().step(STEP)?)
-    } else {
-        None
-    };
+    let (pid1_end, app_end) = confine::socket_pair().step(STEP)?;
     match process::fork().step(STEP)? {
         Forked::Child => {
             confine::set_signal_mask(&mask).step(STEP)?;
-            Ok(Side::App(pair.map(|(pid1_end, app_end)| {
-                drop(pid1_end);
-                app_end
-            })))
+            drop(pid1_end);
+            Ok(Side::App(app_end))
         }
         Forked::Parent(app) => {
-            let listener = match pair {
-                Some((pid1_end, app_end)) => {
-                    drop(app_end);
-                    // `None` when the app's process ended before sending it (a failed
-                    // setup step): there is nothing to answer then.
-                    confine::recv_fd(pid1_end.as_fd()).step("listen supervision")?
-                }
-                None => None,
+            drop(app_end);
+            // The app's message: the listener (port rules), or a plain byte; nothing when
+            // its process ended before (a failed setup step: nothing to answer then).
+            let listener = if blob.landlock.net.is_some() {
+                confine::recv_fd(pid1_end.as_fd()).step("listen supervision")?
+            } else {
+                confine::recv_byte(pid1_end.as_fd()).step(STEP)?;
+                None
             };
+            process::setsid().step("seal pid 1")?;
+            // The app may exec now; if it is gone already, there is no one to tell.
+            let _ = confine::send_byte(pid1_end.as_fd());
+            drop(pid1_end);
             let signals = confine::sigchld_fd().step("reap")?;
             process::release_memory();
             Ok(Side::Pid1(Init {
@@ -443,10 +448,22 @@ fn fork_app(blob: &Blob) -> Result<Side, Failure> {
     }
 }
 
-/// A new session without a controlling terminal: the app cannot push input into the
-/// caller's terminal (TIOCSTI) or get its signals.
-fn new_session() -> Result<(), Failure> {
-    process::setsid().step("new session")
+/// The app's side of the handshake: the listener (or a byte) to pid 1, then wait until
+/// pid 1 has left the session.
+fn wait_for_pid1(channel: &OwnedFd, listener: Option<OwnedFd>) -> Result<(), Failure> {
+    const STEP: &str = "fork app";
+    match &listener {
+        Some(listener) => confine::send_fd(channel.as_fd(), listener.as_fd()).step(STEP)?,
+        None => confine::send_byte(channel.as_fd()).step(STEP)?,
+    }
+    drop(listener);
+    if !confine::recv_byte(channel.as_fd()).step(STEP)? {
+        return Err(Failure::setup(
+            STEP,
+            "pid 1 ended before the app could start",
+        ));
+    }
+    Ok(())
 }
 
 /// The environment computed on the host, exactly: libc's environment is emptied first
@@ -471,20 +488,21 @@ fn install_seccomp(program: &[SockFilter]) -> Result<(), Failure> {
 
 /// With TCP port rules, the app's `listen` calls go to pid 1 ([`crate::init`]): the last
 /// filter, installed right before exec with a notification listener that is handed to
-/// pid 1 over the channel. Without it, `listen` on an unbound socket would bind a port
-/// that no bind rule allowed. A kernel without user notification fails the launch when
-/// the port rules are required, and is reported otherwise.
-fn supervise_listen(blob: &Blob, channel: Option<OwnedFd>) -> Result<(), Failure> {
+/// pid 1 in the handshake ([`wait_for_pid1`]). Without it, `listen` on an unbound socket
+/// would bind a port that no bind rule allowed. A kernel without user notification fails
+/// the launch when the port rules are required, and is reported otherwise (pid 1 then
+/// gets a plain byte and answers nothing).
+fn supervise_listen(blob: &Blob) -> Result<Option<OwnedFd>, Failure> {
     const STEP: &str = "listen supervision";
-    let (Some(channel), Some(net)) = (channel, &blob.landlock.net) else {
-        return Ok(());
+    let Some(net) = &blob.landlock.net else {
+        return Ok(None);
     };
     match notify::install_with_listener(&init::listen_program(blob.arch)) {
-        Ok(listener) => confine::send_fd(channel.as_fd(), listener.as_fd()).step(STEP),
+        Ok(listener) => Ok(Some(listener)),
         Err(e) if net.level == Requirement::Required => Err(Failure::setup(STEP, e)),
         Err(e) => {
             eprintln!("portcullis-exec: note: `listen` is not supervised ({e}): a listening socket that was never bound gets a port the bind rules did not allow");
-            Ok(())
+            Ok(None)
         }
     }
 }

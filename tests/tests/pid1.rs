@@ -278,3 +278,93 @@ fn without_port_rules_listen_is_not_supervised() {
     // listening port is the app's right; so the refusal above is the supervisor's.
     assert!(text(&out).contains("port True"), "{}", text(&out));
 }
+
+/// The terminal (adversarial review, after the pid-1 fix): with the app in a session of
+/// its own, an app in a *background* job could read what the user types into the shell
+/// (no job control applies to it). The app now stays in the caller's session and process
+/// group, as Flatpak's does (TIOCSTI is refused by seccomp), so reading the terminal from
+/// the background stops the job. A harness makes a pseudo-terminal the controlling
+/// terminal of a session, starts the launch as a background job in it, and types a line.
+const BACKGROUND_READ: &str = r#"
+import os, pty, select, signal, sys, time
+exe, blob = sys.argv[1], sys.argv[2]
+pid, master = pty.fork()
+if pid == 0:
+    job = os.fork()
+    if job == 0:
+        os.setpgid(0, 0)  # a background job: not the terminal's foreground group
+        os.execv(exe, [exe, blob, "--", "/bin/sh", "-c", "read line; echo GOT:$line"])
+    for _ in range(60):
+        done, status = os.waitpid(job, os.WUNTRACED | os.WNOHANG)
+        if done:
+            if os.WIFSTOPPED(status):
+                print("JOB-STOPPED", flush=True)
+                os.killpg(job, signal.SIGKILL)
+            else:
+                print("JOB-EXITED", flush=True)
+            os._exit(0)
+        time.sleep(0.1)
+    print("JOB-RUNNING", flush=True)
+    os.killpg(job, signal.SIGKILL)
+    os._exit(0)
+time.sleep(1.0)
+os.write(master, b"typed-secret\n")
+out = b""
+end = time.time() + 8
+while time.time() < end:
+    ready, _, _ = select.select([master], [], [], 0.2)
+    if ready:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+print(out.decode(errors="replace"))
+"#;
+
+fn background_read(who: As) {
+    let Some(stage) = Stage::new() else { return };
+    let blob = blob_with(&default_policy("org.test.Tty"), vec![]);
+    let path = stage.write_blob("tty.blob", &blob.encode());
+    let mut command = match who {
+        As::Caller => std::process::Command::new("python3"),
+        As::Nobody => {
+            let mut c = std::process::Command::new("setpriv");
+            c.args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+                "python3",
+            ]);
+            c
+        }
+    };
+    let out = command
+        .args(["-c", BACKGROUND_READ])
+        .arg(&stage.exec)
+        .arg(&path)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", stage.home(who))
+        .output()
+        .expect("python3 runs");
+    let all = text(&out);
+    assert!(
+        !all.contains("GOT:typed-secret"),
+        "{who:?}: a background app read the terminal: {all}"
+    );
+    assert!(all.contains("JOB-STOPPED"), "{who:?}: {all}");
+}
+
+#[test]
+fn a_background_app_cannot_read_the_terminal_as_root() {
+    background_read(As::Caller);
+}
+
+#[test]
+fn a_background_app_cannot_read_the_terminal_as_an_unprivileged_user() {
+    background_read(As::Nobody);
+}

@@ -316,3 +316,37 @@ pub fn confine_helper(command: &mut std::process::Command, program: Vec<libc::so
     // SAFETY: the hook only makes async-signal-safe system calls (see above).
     unsafe { command.pre_exec(hook) };
 }
+
+/// Sends one byte over `socket` (a step of a handshake).
+pub fn send_byte(socket: BorrowedFd<'_>) -> io::Result<()> {
+    let byte = [1u8];
+    // SAFETY: `byte` is readable for one byte.
+    let rc = unsafe {
+        libc::send(
+            socket.as_raw_fd(),
+            byte.as_ptr().cast(),
+            1,
+            libc::MSG_NOSIGNAL,
+        )
+    };
+    if rc != 1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Waits for one byte on `socket`; `false` when the peer closed its end instead.
+pub fn recv_byte(socket: BorrowedFd<'_>) -> io::Result<bool> {
+    let mut byte = [0u8];
+    loop {
+        // SAFETY: `byte` is writable for one byte.
+        let n = unsafe { libc::recv(socket.as_raw_fd(), byte.as_mut_ptr().cast(), 1, 0) };
+        if n >= 0 {
+            return Ok(n == 1);
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
+    }
+}
