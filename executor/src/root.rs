@@ -271,7 +271,9 @@ impl Tree {
     }
 
     fn dev(&self, dest: &str) -> io::Result<()> {
-        self.tmpfs(dest, 0o755, NOSUID)?;
+        // The tmpfs itself is `nodev`, as bubblewrap's: only the device nodes bound into it
+        // below (each a mount of its own, with devices allowed) are usable devices.
+        self.tmpfs(dest, 0o755, NOSUID | NODEV)?;
         let dev = self.dir(dest, 0o755)?;
         for name in DEV_NODES {
             let host = fs::openat2(fs::CWD, &format!("/dev/{name}"), libc::O_PATH, 0, 0)?;
