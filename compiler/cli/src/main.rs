@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod report;
 mod sarif;
+mod snippet;
 
 use std::process::ExitCode;
 
