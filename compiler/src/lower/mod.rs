@@ -24,7 +24,7 @@ use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// What one statement said, for the document-wide checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FactKind {
     /// A share bit.
     Share(Share),
