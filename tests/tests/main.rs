@@ -18,6 +18,7 @@
 
 mod audit;
 mod cli_foundation;
+mod cli_robust;
 mod conformance;
 mod corpus;
 mod dbus;

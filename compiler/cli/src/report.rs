@@ -67,7 +67,7 @@ impl Finding {
         Finding {
             code: code.into(),
             severity,
-            message: message.into(),
+            message: bound_quotes(&message.into()),
             help: None,
             file: None,
             line: None,
@@ -80,7 +80,7 @@ impl Finding {
 
     /// Sets the help text.
     pub fn with_help(mut self, help: impl Into<String>) -> Finding {
-        self.help = Some(help.into());
+        self.help = Some(bound_quotes(&help.into()));
         self
     }
 
@@ -93,7 +93,7 @@ impl Finding {
     /// A finding from a compiler diagnostic, positions resolved against its file.
     pub fn from_diagnostic(diag: &Diagnostic) -> Finding {
         let mut finding = Finding::new(diag.code.to_string(), diag.severity, diag.message.clone());
-        finding.help = diag.help.clone();
+        finding.help = diag.help.as_deref().map(bound_quotes);
         if let Some(file) = &diag.source {
             finding.file = Some(file.name.to_string());
             finding.labels = diag
@@ -106,7 +106,7 @@ impl Finding {
                         end: l.span.end,
                         line,
                         column,
-                        text: l.text.clone(),
+                        text: bound_quotes(&l.text),
                     }
                 })
                 .collect();
@@ -220,6 +220,39 @@ pub fn render_human(findings: &[Finding], colour: bool) -> String {
                 "  note: {} at {file}:{}:{}\n",
                 label.text, label.line, label.column
             ));
+        }
+    }
+    out
+}
+
+/// Longest user value echoed whole in a message, in characters.
+pub const ECHO_LIMIT: usize = 120;
+
+/// A user value to echo in a message: itself when short, else its start, `…` and its
+/// length, so that a 100,000-character value does not make a 100 KB message.
+pub fn bounded(value: &str) -> String {
+    match value.char_indices().nth(ECHO_LIMIT) {
+        None => value.to_string(),
+        Some((cut, _)) => format!("{}… ({} characters)", &value[..cut], value.chars().count()),
+    }
+}
+
+/// A message with every backticked span longer than [`ECHO_LIMIT`] shortened by
+/// [`bounded`]; messages quote user input in backticks.
+pub fn bound_quotes(text: &str) -> String {
+    if text.len() <= ECHO_LIMIT {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len().min(4 * ECHO_LIMIT));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // Odd parts are inside backticks; a long unquoted part is ours, but bound it too.
+        if part.chars().nth(ECHO_LIMIT).is_some() && (i % 2 == 1 || part.len() > 8 * ECHO_LIMIT) {
+            out.push_str(&bounded(part));
+        } else {
+            out.push_str(part);
         }
     }
     out
