@@ -268,7 +268,7 @@ pub struct RunArgs {
     /// Sign the blob compiled from a policy input with this secret key before launching.
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
-    /// The command and its arguments.
-    #[arg(last = true, required = true)]
+    /// The command and its arguments (default: the policy's own `command`).
+    #[arg(last = true)]
     pub command: Vec<String>,
 }

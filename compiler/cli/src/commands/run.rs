@@ -1,6 +1,8 @@
 //! `portcullis run INPUT|BLOB [--runtime DIR] [--app DIR] -- CMD...`: compiles when given a
 //! policy, then launches through the `portcullis-exec` binary that sits next to this one
 //! (spawned, never linked in). Without `--runtime` the host's `/usr` serves as the runtime.
+//! Without a command after `--` the policy's own `command` runs; `--app` and `--runtime`
+//! must name existing directories.
 //!
 //! Exit status: the command's own (forwarded by the executor), 125 when the sandbox
 //! could not be set up or the executor is missing, 126/127 when the command could not be
@@ -13,10 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use portcullis_blob::Blob;
+use portcullis_ir::Policy;
 
 use super::compile::{compile_input, is_blob, target};
 use super::input::{self, EXIT_INVALID};
 use crate::cli::RunArgs;
+use crate::report;
 
 /// The executor's exit code for a setup failure.
 const SETUP_FAILED: u8 = 125;
@@ -58,15 +62,57 @@ impl Drop for TempBlob {
     }
 }
 
-fn blob_input(path: &Path) -> Result<(), ExitCode> {
+fn blob_input(path: &Path) -> Result<Blob, ExitCode> {
     let bytes = input::read_bytes(path).map_err(|finding| {
         input::eprint_findings(&[finding]);
         ExitCode::from(EXIT_INVALID)
     })?;
-    Blob::decode_for_host(&bytes).map(drop).map_err(|err| {
+    Blob::decode_for_host(&bytes).map_err(|err| {
         eprintln!("error: `{}`: {err}", path.display());
         ExitCode::from(EXIT_INVALID)
     })
+}
+
+/// `--app` and `--runtime` must name directories: a typo would otherwise launch without
+/// the tree and fail later as a command that is not found (127).
+fn check_tree(option: &str, dir: Option<&Path>) -> Result<(), ExitCode> {
+    let Some(dir) = dir else {
+        return Ok(());
+    };
+    let problem = match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => "is not a directory".to_string(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        Err(err) => format!("cannot be read: {err}"),
+    };
+    eprintln!(
+        "error: the {option} directory `{}` {problem}",
+        report::bounded(&dir.display().to_string())
+    );
+    eprintln!("  help: name the tree to mount, or leave {option} out");
+    Err(ExitCode::from(EXIT_INVALID))
+}
+
+/// The command to launch: the one given after `--`, else the policy's own `command`.
+fn command_line(given: &[String], blob: &Blob, input: &Path) -> Result<Vec<String>, ExitCode> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let policy: Option<Policy> = serde_json::from_slice(&blob.policy).ok();
+    match policy.and_then(|p| p.identity.command) {
+        Some(command) if !command.is_empty() => Ok(vec![command]),
+        _ => {
+            eprintln!(
+                "error: no command to run: `{}` names none",
+                report::bounded(&input.display().to_string())
+            );
+            eprintln!(
+                "  help: give one after `--`: portcullis run INPUT -- CMD [ARGS...], \
+                 or add `command NAME` to the policy"
+            );
+            Err(ExitCode::from(EXIT_INVALID))
+        }
+    }
 }
 
 /// `run`.
@@ -75,11 +121,18 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: `portcullis-exec` is not installed next to `portcullis`");
         return ExitCode::from(SETUP_FAILED);
     };
+    if let Err(code) = check_tree("--app", args.app.as_deref())
+        .and_then(|()| check_tree("--runtime", args.runtime.as_deref()))
+    {
+        return code;
+    }
     let temp;
+    let blob;
     let blob_path = if is_blob(&args.input) {
-        if let Err(code) = blob_input(&args.input) {
-            return code;
-        }
+        blob = match blob_input(&args.input) {
+            Ok(blob) => blob,
+            Err(code) => return code,
+        };
         args.input.clone()
     } else {
         let arch = match target(None) {
@@ -94,6 +147,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             Err(code) => return code,
         };
         let bytes = bundled.blob.encode();
+        blob = bundled.blob;
         let bytes = match &args.sign {
             Some(key) => match super::keys::sign_blob(&bytes, key) {
                 Ok(signed) => signed,
@@ -110,6 +164,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         };
         temp.0.clone()
     };
+    let argv = match command_line(&args.command, &blob, &args.input) {
+        Ok(argv) => argv,
+        Err(code) => return code,
+    };
     let mut command = Command::new(&executor);
     for path in &args.trust {
         command.arg("--trust").arg(path);
@@ -120,7 +178,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Some(app) = &args.app {
         command.arg("--app").arg(app);
     }
-    command.arg(&blob_path).arg("--").args(&args.command);
+    command.arg(&blob_path).arg("--").args(&argv);
     match command.status() {
         Ok(status) => {
             let code = status
