@@ -332,3 +332,178 @@ fn a_run_stopped_by_an_invalid_input_or_option_fails_its_sarif_invocation() {
         true
     );
 }
+
+fn default_policy() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies/flatpak-default.policy")
+}
+
+#[test]
+fn run_refuses_app_and_runtime_trees_that_do_not_exist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = default_policy();
+    let policy = policy.to_str().expect("utf-8 path");
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").expect("write");
+    let file = file.to_str().expect("utf-8 path");
+    for (option, tree, problem) in [
+        ("--app", "/nonexistent/app-tree", "does not exist"),
+        ("--runtime", "/nonexistent/usr", "does not exist"),
+        ("--app", file, "is not a directory"),
+    ] {
+        let output = portcullis(
+            dir.path(),
+            &["run", option, tree, policy, "--", "/bin/true"],
+            None,
+        );
+        let what = format!("run {option} {tree}");
+        assert_eq!(status(&output, &what), 2, "{what}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(option) && stderr.contains(tree) && stderr.contains(problem),
+            "{what}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn run_without_the_separator_suggests_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = default_policy();
+    let output = portcullis(
+        dir.path(),
+        &["run", policy.to_str().expect("utf-8"), "/bin/true"],
+        None,
+    );
+    assert_eq!(status(&output, "run"), 2);
+    assert!(
+        text(&output.stderr).contains("put `--` between the input and the command"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn run_without_a_command_runs_the_policys_own_or_says_there_is_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The policy's command is looked up in the sandbox: a name that is nowhere shows it
+    // was the one tried (the executor's 127 names it).
+    std::fs::write(
+        dir.path().join("named.policy"),
+        "app org.example.Named {\n    command portcullis-no-such-command\n}\n",
+    )
+    .expect("write");
+    let output = portcullis(dir.path(), &["run", "named.policy"], None);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("portcullis-no-such-command"),
+        "the policy's command was not tried: {stderr}"
+    );
+    assert_ne!(status(&output, "run named.policy"), 2, "{stderr}");
+
+    std::fs::write(
+        dir.path().join("nameless.policy"),
+        "app org.example.Nameless {\n    share ipc\n}\n",
+    )
+    .expect("write");
+    let output = portcullis(dir.path(), &["run", "nameless.policy"], None);
+    assert_eq!(status(&output, "run nameless.policy"), 2);
+    assert!(text(&output.stderr).contains("no command to run"));
+}
+
+#[test]
+fn an_empty_input_is_an_error_not_an_unnamed_app() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("empty.policy"), "").expect("write");
+    std::fs::write(dir.path().join("blank.json"), " \n\t\n").expect("write");
+    for (args, stdin) in [
+        (&["check", "empty.policy"][..], None),
+        (&["check", "blank.json"], None),
+        (&["explain", "-"], Some(&b""[..])),
+        (&["audit", "-"], Some(&b"\n"[..])),
+        (&["compile", "empty.policy", "-o", "out.blob"], None),
+    ] {
+        let what = args.join(" ");
+        let output = portcullis(dir.path(), args, stdin);
+        assert_eq!(status(&output, &what), 2, "{what}");
+        let all = text(&output.stdout) + &text(&output.stderr);
+        assert!(all.contains("empty"), "{what}: {all}");
+        assert!(!all.contains("org.portcullis.Unnamed"), "{what}: {all}");
+    }
+    assert!(!dir.path().join("out.blob").exists());
+}
+
+#[test]
+fn compile_to_a_path_that_takes_no_file_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = default_policy();
+    let policy = policy.to_str().expect("utf-8");
+    let cases = [
+        ("/proc/version", "does not take new files"),
+        ("/dev/null", "is not a regular file"),
+        (
+            "no-such-dir/out.blob",
+            "directory `no-such-dir` does not exist",
+        ),
+    ];
+    for (target, why) in cases {
+        let output = portcullis(dir.path(), &["compile", policy, "-o", target], None);
+        assert_eq!(status(&output, target), 2, "{target}");
+        let stderr = text(&output.stderr).replace('\n', " ").replace("  ", " ");
+        assert!(stderr.contains(why), "{target}: {stderr}");
+    }
+}
+
+#[test]
+fn explain_takes_format_like_the_other_commands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = default_policy();
+    let policy = policy.to_str().expect("utf-8");
+    let output = portcullis(dir.path(), &["explain", "--format", "json", policy], None);
+    assert_eq!(status(&output, "explain --format json"), 0);
+    let explained: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert!(explained["entries"].is_array());
+    let output = portcullis(dir.path(), &["explain", "--format", "human", policy], None);
+    assert_eq!(status(&output, "explain --format human"), 0);
+    assert!(text(&output.stdout).contains("identity"));
+    assert!(serde_json::from_slice::<Value>(&output.stdout).is_err());
+    // The old spelling still works.
+    let output = portcullis(dir.path(), &["explain", "--json", policy], None);
+    assert!(serde_json::from_slice::<Value>(&output.stdout).is_ok());
+}
+
+#[test]
+fn a_huge_value_is_not_echoed_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let id = "a".repeat(100_000);
+    std::fs::write(
+        dir.path().join("long-id.json"),
+        format!("{{\"app-id\": \"{id}\", \"finish-args\": [\"--socket=bogus\"]}}"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("long-id.policy"),
+        format!("app {id} {{\n    share network\n}}\n"),
+    )
+    .expect("write");
+    for input in ["long-id.json", "long-id.policy"] {
+        for args in [
+            &["check", input][..],
+            &["check", "--format", "json", input],
+            &["check", "--format", "sarif", input],
+            &["audit", input],
+            &["explain", input],
+            &["import", input],
+        ] {
+            let what = args.join(" ");
+            let output = portcullis(dir.path(), args, None);
+            status(&output, &what);
+            let size = output.stderr.len()
+                + if args[0] == "check" {
+                    output.stdout.len()
+                } else {
+                    0
+                };
+            assert!(size < 20_000, "{what}: {size} bytes of messages");
+        }
+    }
+}

@@ -154,14 +154,33 @@ pub struct DiffArgs {
     pub fail_on: String,
 }
 
-/// `explain INPUT|BLOB`.
+/// Output formats for `explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Human-readable text.
+    Human,
+    /// JSON for machines.
+    Json,
+}
+
+/// `explain INPUT|BLOB [--format human|json]`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A policy, manifest, keyfile, or a compiled blob.
     pub input: PathBuf,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    pub format: ExplainFormat,
+    /// Print JSON instead of text (the same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+}
+
+impl ExplainArgs {
+    /// Whether JSON was asked for, either way.
+    pub fn wants_json(&self) -> bool {
+        self.json || self.format == ExplainFormat::Json
+    }
 }
 
 /// `fmt FILE... [--check]`.

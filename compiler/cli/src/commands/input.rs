@@ -30,19 +30,38 @@ pub const WRITE_ERROR: &str = "portcullis::output::write-error";
 
 /// A finding for an output file that could not be written, with help fitting the cause.
 pub fn write_failure(path: &Path, err: &std::io::Error) -> Finding {
+    let dir = parent_dir(path);
     let help = match err.kind() {
-        std::io::ErrorKind::NotFound => {
+        std::io::ErrorKind::NotFound if !dir.is_dir() => {
             "the directory does not exist: create it or name another path"
         }
+        // The directory is there but a file cannot be made in it: /proc, /sys and the
+        // like answer "no such file" to a create.
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "that directory does not take new files (a kernel or read-only file system): \
+             name a path in an ordinary writable directory"
+        }
         std::io::ErrorKind::PermissionDenied => "check that the directory is writable",
+        std::io::ErrorKind::InvalidInput => "name a regular file, or `-` for standard output",
         _ => "check that the directory exists and is writable",
     };
     Finding::new(
         WRITE_ERROR,
         Severity::Error,
-        format!("cannot write `{}`: {err}", path.display()),
+        format!(
+            "cannot write `{}`: {err}",
+            report::bounded(&path.display().to_string())
+        ),
     )
     .with_help(help)
+}
+
+/// The directory a path's file is in (`.` for a bare name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// The display name of a path argument (`<stdin>` for `-`).
@@ -166,9 +185,30 @@ pub struct Loaded {
     pub compiled: Compiled,
 }
 
-/// Reads and compiles an input; a read failure comes back as one finding.
+/// The code of a finding about an input that holds nothing.
+pub const EMPTY_INPUT: &str = "portcullis::check::empty-input";
+
+/// Reads and compiles an input; a read failure comes back as one finding, and so does an
+/// input with nothing but white space in it (it would otherwise be a valid policy for an
+/// app without a name, which is never what an empty file or an empty pipe means).
 pub fn load(path: &Path) -> Result<Loaded, Finding> {
     let file = read_source(path)?;
+    if file.text.trim().is_empty() {
+        let (what, help) = if path == Path::new("-") {
+            (
+                "standard input is empty".to_string(),
+                "pipe a policy, manifest or keyfile into the command",
+            )
+        } else {
+            (
+                format!("`{}` is empty", report::bounded(&file.name)),
+                "write a policy (`app ID { … }`), or name a Flatpak manifest or keyfile",
+            )
+        };
+        return Err(Finding::new(EMPTY_INPUT, Severity::Error, what)
+            .with_help(help)
+            .with_file(file.name.to_string()));
+    }
     let compiled = compile(&file, &options());
     Ok(Loaded { file, compiled })
 }
@@ -205,25 +245,55 @@ pub fn policy(path: &Path) -> Result<(SourceFile, Policy, Vec<Diagnostic>), Exit
 }
 
 /// Writes bytes to a file atomically: a temporary file in the same directory, flushed,
-/// then renamed over the target.
+/// then renamed over the target. Errors say which step failed: the target is not a
+/// regular file (a device, a directory), the directory is missing or takes no new files,
+/// or the rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    use std::io::{Error, ErrorKind};
+    let dir = parent_dir(path);
+    let shown = |p: &Path| report::bounded(&p.display().to_string());
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("`{}` is not a regular file", shown(path)),
+            ));
+        }
+    }
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("`{}` is not a directory", shown(&dir)),
+            ))
+        }
+        Err(err) => {
+            return Err(Error::new(
+                err.kind(),
+                format!("the directory `{}` does not exist", shown(&dir)),
+            ))
+        }
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "output".to_string());
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&temp).map_err(|err| {
+        Error::new(
+            err.kind(),
+            format!("cannot create a file in `{}`: {err}", shown(&dir)),
+        )
+    })?;
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         if let Ok(meta) = std::fs::metadata(path) {
             let _ = std::fs::set_permissions(&temp, meta.permissions());
         }
         std::fs::rename(&temp, path)
+            .map_err(|err| Error::new(err.kind(), format!("cannot replace the file: {err}")))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
