@@ -94,7 +94,12 @@ impl SourceFile {
         let line = index.line_starts.partition_point(|s| *s <= offset);
         let line_start = index.line_starts[line.saturating_sub(1)];
         let bytes = self.text.as_bytes();
-        let column = index.chars_to(bytes, offset) - index.chars_to(bytes, line_start);
+        // A short line prefix is counted directly; a long one from the block counts.
+        let column = if offset - line_start <= BLOCK {
+            chars_in(&bytes[line_start..offset])
+        } else {
+            index.chars_to(bytes, offset) - index.chars_to(bytes, line_start)
+        };
         (line, column + 1)
     }
 
