@@ -507,3 +507,45 @@ fn a_huge_value_is_not_echoed_whole() {
         }
     }
 }
+
+#[test]
+fn diff_and_verify_say_why_they_stopped_in_sarif_and_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("latin1.json"), b"[\"--env=A=caf\xe9\"]").expect("write");
+    std::fs::write(dir.path().join("good.json"), "[\"--share=ipc\"]").expect("write");
+    std::fs::write(dir.path().join("garbage.blob"), "not a blob").expect("write");
+
+    let output = portcullis(
+        dir.path(),
+        &["diff", "--format", "sarif", "good.json", "latin1.json"],
+        None,
+    );
+    assert_eq!(status(&output, "diff --format sarif"), 2);
+    assert!(text(&output.stderr).contains("not UTF-8"));
+    let log: Value = serde_json::from_slice(&output.stdout).expect("sarif json");
+    assert_valid_sarif(&log);
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("latin1.json"))
+    );
+
+    for format in ["json", "sarif"] {
+        let output = portcullis(
+            dir.path(),
+            &["verify", "--format", format, "garbage.blob"],
+            None,
+        );
+        let what = format!("verify --format {format}");
+        assert_eq!(status(&output, &what), 2);
+        assert!(text(&output.stderr).contains("not a valid blob"), "{what}");
+        let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+        let said = report.to_string();
+        assert!(said.contains("not a valid blob"), "{what}: {said}");
+        if format == "sarif" {
+            assert_valid_sarif(&report);
+        }
+    }
+}

@@ -246,24 +246,6 @@ fn invocation_json(invocation: &Invocation) -> Value {
     })
 }
 
-/// A log for a run that stopped before it produced results: no results, the failure as
-/// a notification, `executionSuccessful: false`.
-pub fn failure(code: &str, message: &str, file: Option<&str>) -> String {
-    render_run(
-        &[],
-        &[],
-        &Invocation {
-            successful: false,
-            notifications: vec![Notification {
-                code: code.to_string(),
-                level: "error",
-                message: message.to_string(),
-                file: file.map(str::to_string),
-            }],
-        },
-    )
-}
-
 /// The SARIF level of one of our severities: critical and high are errors, medium and
 /// low warnings, info a note.
 pub fn level(severity: portcullis_verifier::Severity) -> &'static str {
@@ -517,8 +499,9 @@ mod tests {
 
     #[test]
     fn a_failed_run_says_why() {
-        let log: Value =
-            serde_json::from_str(&failure("c", "`x` is not UTF-8 text", Some("./x"))).unwrap();
+        let mut failed = Log::default();
+        failed.fail("c", "`x` is not UTF-8 text", Some("./x"));
+        let log: Value = serde_json::from_str(&failed.render()).unwrap();
         let invocation = &log["runs"][0]["invocations"][0];
         assert_eq!(invocation["executionSuccessful"], false);
         let note = &invocation["toolExecutionNotifications"][0];

@@ -61,16 +61,9 @@ fn excepted(exceptions: &Exceptions, app_id: Option<&str>, code: &str) -> bool {
 /// the format asked for (a SARIF log whose invocation failed, or a JSON report), so that
 /// a CI job reading either says why it failed.
 fn stop(format: ReportFormat, finding: Finding) -> ExitCode {
-    input::eprint_findings(std::slice::from_ref(&finding));
-    let text = match format {
-        ReportFormat::Human => return ExitCode::from(EXIT_INVALID),
-        ReportFormat::Json => report::render_json(std::slice::from_ref(&finding)),
-        ReportFormat::Sarif => {
-            sarif::failure(&finding.code, &finding.message, finding.file.as_deref())
-        }
-    };
-    let _ = input::emit(None, text.as_bytes());
-    ExitCode::from(EXIT_INVALID)
+    let stopped = [finding];
+    input::eprint_findings(&stopped);
+    input::stop_report(format, &stopped)
 }
 
 /// Runs `check`.

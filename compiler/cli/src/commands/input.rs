@@ -16,7 +16,9 @@ use portcullis_compiler::{compile, Code, Compiled, Diagnostic, Options, Severity
 use portcullis_ir::Policy;
 use portcullis_syntax::SourceFile;
 
+use crate::cli::ReportFormat;
 use crate::report::{self, Finding};
+use crate::sarif;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -230,19 +232,60 @@ pub fn eprint_findings(findings: &[Finding]) {
 /// Loads an input and returns its checked policy, with the source file and the warnings.
 /// Findings are printed to stderr; on failure the exit code to return is given (2).
 pub fn policy(path: &Path) -> Result<(SourceFile, Policy, Vec<Diagnostic>), ExitCode> {
+    policy_or_errors(path).map_err(|_| ExitCode::from(EXIT_INVALID))
+}
+
+/// [`policy`], giving the errors that made the input unusable on failure (they are
+/// printed to stderr as well), for reports that must say why a run stopped.
+pub fn policy_or_errors(
+    path: &Path,
+) -> Result<(SourceFile, Policy, Vec<Diagnostic>), Vec<Finding>> {
     let loaded = match load(path) {
         Ok(loaded) => loaded,
         Err(finding) => {
-            eprint_findings(&[finding]);
-            return Err(ExitCode::from(EXIT_INVALID));
+            eprint_findings(std::slice::from_ref(&finding));
+            return Err(vec![finding]);
         }
     };
-    eprint_findings(&findings(&loaded.compiled.diagnostics));
+    let all = findings(&loaded.compiled.diagnostics);
+    eprint_findings(&all);
     match loaded.compiled.policy {
         Some(policy) => Ok((loaded.file, policy, loaded.compiled.diagnostics)),
-        None => Err(ExitCode::from(EXIT_INVALID)),
+        None => Err(all
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect()),
     }
 }
+
+/// For a run that stops on `errors` (already on stderr): writes what the format needs on
+/// stdout so that a machine reading it learns why (a SARIF log whose invocation failed,
+/// or a JSON report of the errors; nothing more for people) and returns exit code 2.
+pub fn stop_report(format: ReportFormat, errors: &[Finding]) -> ExitCode {
+    let text = match format {
+        ReportFormat::Human => return ExitCode::from(EXIT_INVALID),
+        ReportFormat::Json => report::render_json(errors),
+        ReportFormat::Sarif => {
+            let mut log = sarif::Log::default();
+            for f in errors {
+                log.fail(&f.code, &f.message, f.file.as_deref());
+            }
+            if errors.is_empty() {
+                log.fail(
+                    EXIT_INVALID_CODE,
+                    "the run stopped: see standard error",
+                    None,
+                );
+            }
+            log.render()
+        }
+    };
+    let _ = emit(None, text.as_bytes());
+    ExitCode::from(EXIT_INVALID)
+}
+
+/// The notification code of a run that stopped without a finding to name.
+const EXIT_INVALID_CODE: &str = "portcullis::input::invalid";
 
 /// Writes bytes to a file atomically: a temporary file in the same directory, flushed,
 /// then renamed over the target. Errors say which step failed: the target is not a
