@@ -549,3 +549,39 @@ fn diff_and_verify_say_why_they_stopped_in_sarif_and_json() {
         }
     }
 }
+
+#[test]
+fn the_missing_session_bus_note_needs_a_request_or_verbose() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = default_policy();
+    let policy = policy.to_str().expect("utf-8");
+    let launch = |args: &[&str]| {
+        let mut command = Command::new(workspace_bin("portcullis"));
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("PORTCULLIS_EXEC_REPORT")
+            .stdin(Stdio::null());
+        command.output().expect("portcullis runs")
+    };
+    let quiet = launch(&["run", policy, "--", "/bin/true"]);
+    if quiet.status.code() == Some(125) {
+        eprintln!(
+            "skipped: the sandbox cannot be set up here: {}",
+            text(&quiet.stderr)
+        );
+        return;
+    }
+    assert!(
+        !text(&quiet.stderr).contains("no session bus"),
+        "the default route is no request: {}",
+        text(&quiet.stderr)
+    );
+    let verbose = launch(&["run", "-v", policy, "--", "/bin/true"]);
+    assert!(
+        text(&verbose.stderr).contains("no session bus"),
+        "{}",
+        text(&verbose.stderr)
+    );
+}

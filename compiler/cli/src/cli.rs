@@ -287,6 +287,9 @@ pub struct RunArgs {
     /// Sign the blob compiled from a policy input with this secret key before launching.
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
+    /// Have the executor report what it set up and every note (PORTCULLIS_EXEC_REPORT).
+    #[arg(short, long)]
+    pub verbose: bool,
     /// The command and its arguments (default: the policy's own `command`).
     #[arg(last = true)]
     pub command: Vec<String>,

@@ -22,6 +22,9 @@ use super::input::{self, EXIT_INVALID};
 use crate::cli::RunArgs;
 use crate::report;
 
+/// The variable that makes the executor report what it set up (`-v`).
+const EXEC_REPORT: &str = "PORTCULLIS_EXEC_REPORT";
+
 /// The executor's exit code for a setup failure.
 const SETUP_FAILED: u8 = 125;
 
@@ -169,6 +172,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     let mut command = Command::new(&executor);
+    if args.verbose {
+        command.env(EXEC_REPORT, "1");
+    }
     for path in &args.trust {
         command.arg("--trust").arg(path);
     }
