@@ -28,11 +28,20 @@ pub fn target(arch: Option<cli::Arch>) -> Result<Arch, String> {
 pub fn compile_input(input: &Path, arch: Arch) -> Result<Bundle, ExitCode> {
     let (_, policy, _) = input::policy(input)?;
     let bundled = bundle(&policy, arch).map_err(|e| {
-        eprintln!("error: cannot compile `{}`: {e}", input.display());
+        eprintln!(
+            "error: cannot compile `{}`: {}",
+            input.display(),
+            crate::report::bound_quotes(&e.to_string())
+        );
         ExitCode::from(EXIT_INVALID)
     })?;
+    // Messages quote the policy's values: bounded, like every finding's.
     for warning in &bundled.warnings {
-        eprintln!("warning[{}]: {}", warning.code, warning.message);
+        eprintln!(
+            "warning[{}]: {}",
+            warning.code,
+            crate::report::bound_quotes(&warning.message)
+        );
     }
     Ok(bundled)
 }

@@ -72,7 +72,7 @@ pub fn run(args: DiffArgs) -> ExitCode {
     let Some(fail_on) = Severity::from_name(&args.fail_on) else {
         eprintln!(
             "portcullis: `--fail-on {}` is not a level: use critical, high, medium, low or info",
-            args.fail_on
+            crate::report::bounded(&args.fail_on)
         );
         return ExitCode::from(EXIT_INVALID);
     };
