@@ -196,6 +196,29 @@ fn bind(source: &str, bus: BusKind) -> MountOp {
     }
 }
 
+/// Whether a route is one the policy asked for: the whole bus, or a name to talk to, see
+/// or own besides the implicit ones (the app's own id and its MPRIS name, which come as a
+/// pair `X` and `org.mpris.MediaPlayer2.X`).
+fn asks_for_bus(access: &BusAccess) -> bool {
+    let args = match access {
+        BusAccess::Direct => return true,
+        BusAccess::Proxy { args } => args,
+    };
+    let owned: Vec<&str> = args
+        .iter()
+        .filter_map(|a| a.strip_prefix("--own="))
+        .collect();
+    let implicit = |name: &str| {
+        owned.contains(&format!("org.mpris.MediaPlayer2.{name}").as_str())
+            || name
+                .strip_prefix("org.mpris.MediaPlayer2.")
+                .is_some_and(|own| owned.contains(&own))
+    };
+    args.iter()
+        .any(|a| a.starts_with("--talk=") || a.starts_with("--see="))
+        || owned.iter().any(|name| !implicit(name))
+}
+
 /// Starts the proxy for `section` and returns what the launch must add.
 /// `host_env` is the caller's environment, `runtime_dir` the sandbox's
 /// `XDG_RUNTIME_DIR` (for the `bus` symlink), `uid` the caller's uid.
@@ -256,7 +279,12 @@ pub fn start(
                 // Flatpak is silent about a missing accessibility bus too.
                 BusKind::Accessibility => None,
             };
-            if let Some(looked) = looked {
+            // The default session route (own id, portals) is no request of the policy's:
+            // say nothing then, unless asked for a report.
+            let wanted = bus != BusKind::Session
+                || asks_for_bus(&route.access)
+                || host_env.contains_key(crate::landlock::REPORT_VARIABLE);
+            if let (Some(looked), true) = (looked, wanted) {
                 buses.notes.push(format!(
                     "no {} bus on the host ({looked}): the app starts without one",
                     bus.word()
@@ -341,16 +369,53 @@ mod tests {
         assert_eq!(unix_path("tcp:host=localhost,port=1"), None);
     }
 
-    #[test]
-    fn a_missing_bus_is_a_note_and_its_variable_is_removed() {
-        let section = DbusSection {
+    fn session_route(args: &[&str]) -> DbusSection {
+        DbusSection {
             routes: vec![portcullis_blob::dbus::BusRoute {
                 bus: BusKind::Session,
                 access: BusAccess::Proxy {
-                    args: vec!["--filter".into()],
+                    args: args.iter().map(|a| a.to_string()).collect(),
                 },
             }],
+        }
+    }
+
+    #[test]
+    fn a_missing_session_bus_is_noted_only_when_the_policy_asks_for_it() {
+        let implicit = [
+            "--filter",
+            "--own=org.example.App.*",
+            "--own=org.mpris.MediaPlayer2.org.example.App.*",
+            "--call=org.freedesktop.portal.*=*",
+        ];
+        let env = BTreeMap::new();
+        let quiet = start(&session_route(&implicit), &env, None, 1, &[]).unwrap();
+        assert!(quiet.notes.is_empty(), "{:?}", quiet.notes);
+        for extra in [
+            "--talk=org.freedesktop.Notifications",
+            "--own=org.other.Name",
+        ] {
+            let mut args = implicit.to_vec();
+            args.push(extra);
+            let buses = start(&session_route(&args), &env, None, 1, &[]).unwrap();
+            assert_eq!(buses.notes.len(), 1, "{extra}");
+            assert!(buses.notes[0].contains("no session bus"), "{extra}");
+        }
+        let report = BTreeMap::from([(crate::landlock::REPORT_VARIABLE.to_string(), "1".into())]);
+        let buses = start(&session_route(&implicit), &report, None, 1, &[]).unwrap();
+        assert_eq!(buses.notes.len(), 1);
+        let direct = DbusSection {
+            routes: vec![portcullis_blob::dbus::BusRoute {
+                bus: BusKind::Session,
+                access: BusAccess::Direct,
+            }],
         };
+        assert_eq!(start(&direct, &env, None, 1, &[]).unwrap().notes.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_bus_is_a_note_and_its_variable_is_removed() {
+        let section = session_route(&["--filter", "--talk=org.example.Other"]);
         let env = BTreeMap::new();
         let buses = start(&section, &env, Some("/run/user/1"), 1, &[]).unwrap();
         assert!(buses.proxy.is_none());

@@ -6,6 +6,6 @@ mod diff;
 mod escapes;
 mod parity;
 mod sarif;
-mod schema;
+pub(crate) mod schema;
 mod snapshots;
 mod trial;

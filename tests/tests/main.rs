@@ -24,6 +24,7 @@
 
 mod audit;
 mod cli_foundation;
+mod cli_robust;
 mod conformance;
 mod corpus;
 mod dbus;

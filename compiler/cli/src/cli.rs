@@ -187,14 +187,33 @@ pub struct DiffArgs {
     pub fail_on: String,
 }
 
-/// `explain INPUT|BLOB`.
+/// Output formats for `explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Human-readable text.
+    Human,
+    /// JSON for machines.
+    Json,
+}
+
+/// `explain INPUT|BLOB [--format human|json]`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A policy, manifest, keyfile, or a compiled blob.
     pub input: PathBuf,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    pub format: ExplainFormat,
+    /// Print JSON instead of text (the same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+}
+
+impl ExplainArgs {
+    /// Whether JSON was asked for, either way.
+    pub fn wants_json(&self) -> bool {
+        self.json || self.format == ExplainFormat::Json
+    }
 }
 
 /// `fmt FILE... [--check]`.
@@ -314,8 +333,11 @@ pub struct RunArgs {
     /// Sign the blob compiled from a policy input with this secret key before launching.
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
-    /// The command and its arguments (default for an installed app: its metadata's
-    /// `command`).
+    /// Have the executor report what it set up and every note (PORTCULLIS_EXEC_REPORT).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// The command and its arguments (default: an installed app's metadata `command`, or
+    /// the policy's own `command`).
     #[arg(last = true)]
     pub command: Vec<String>,
 }

@@ -6,13 +6,14 @@
 //! from its own analysis. It implements [`miette::Diagnostic`], which is how the human
 //! renderer draws the source snippet with labels.
 
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
+use portcullis_compiler::{Diagnostic, Severity};
+use portcullis_syntax::SourceFile;
+use serde::Serialize;
 use std::fmt;
 use std::io::IsTerminal;
-use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
-use portcullis_compiler::{Diagnostic, Severity};
-use serde::Serialize;
+use crate::snippet::Snippet;
 
 /// A labelled byte range in a finding's file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -57,7 +58,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<FindingLabel>,
     #[serde(skip)]
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<SourceFile>,
 }
 
 impl Finding {
@@ -66,7 +67,7 @@ impl Finding {
         Finding {
             code: code.into(),
             severity,
-            message: message.into(),
+            message: bound_quotes(&message.into()),
             help: None,
             file: None,
             line: None,
@@ -79,7 +80,7 @@ impl Finding {
 
     /// Sets the help text.
     pub fn with_help(mut self, help: impl Into<String>) -> Finding {
-        self.help = Some(help.into());
+        self.help = Some(bound_quotes(&help.into()));
         self
     }
 
@@ -92,7 +93,7 @@ impl Finding {
     /// A finding from a compiler diagnostic, positions resolved against its file.
     pub fn from_diagnostic(diag: &Diagnostic) -> Finding {
         let mut finding = Finding::new(diag.code.to_string(), diag.severity, diag.message.clone());
-        finding.help = diag.help.clone();
+        finding.help = diag.help.as_deref().map(bound_quotes);
         if let Some(file) = &diag.source {
             finding.file = Some(file.name.to_string());
             finding.labels = diag
@@ -105,7 +106,7 @@ impl Finding {
                         end: l.span.end,
                         line,
                         column,
-                        text: l.text.clone(),
+                        text: bound_quotes(&l.text),
                     }
                 })
                 .collect();
@@ -114,7 +115,7 @@ impl Finding {
                 finding.column = Some(first.column);
                 finding.span = Some((first.start, first.end));
             }
-            finding.source = Some(NamedSource::new(&file.name, file.text.clone()));
+            finding.source = Some(file.clone());
         }
         finding
     }
@@ -133,37 +134,56 @@ impl fmt::Display for Finding {
 
 impl std::error::Error for Finding {}
 
-impl miette::Diagnostic for Finding {
+/// A finding as miette draws it: its source cut to a bounded [`Snippet`].
+struct Drawn<'a> {
+    finding: &'a Finding,
+    snippet: Option<Snippet>,
+}
+
+impl fmt::Debug for Drawn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.finding, f)
+    }
+}
+
+impl fmt::Display for Drawn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.finding, f)
+    }
+}
+
+impl std::error::Error for Drawn<'_> {}
+
+impl miette::Diagnostic for Drawn<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.code))
+        Some(Box::new(&self.finding.code))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(self.severity.to_miette())
+        Some(self.finding.severity.to_miette())
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
+        self.finding
+            .help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
+        self.snippet.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.is_none() || self.labels.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.labels.iter().map(|l| {
-            LabeledSpan::new(Some(l.text.clone()), l.start, l.end - l.start)
-        })))
+        let snippet = self.snippet.as_ref()?;
+        Some(Box::new(snippet.labels()))
     }
 }
 
 /// Renders findings for people: a miette report each (colours only on a terminal), with
-/// `file:line:column` for findings that have no source text at hand.
+/// `file:line:column` for findings that have no source text at hand. Each report shows a
+/// bounded window of its file (see [`Snippet`]), so the output grows linearly with the
+/// findings whatever the length of the lines.
 pub fn render_human(findings: &[Finding], colour: bool) -> String {
     let theme = if colour {
         GraphicalTheme::unicode()
@@ -173,7 +193,11 @@ pub fn render_human(findings: &[Finding], colour: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for finding in findings {
-        if finding.source.is_none() {
+        let snippet = finding
+            .source
+            .as_ref()
+            .and_then(|file| Snippet::new(file, &finding.labels));
+        if snippet.is_none() {
             if let Some(file) = &finding.file {
                 out.push_str(file);
                 if let (Some(line), Some(column)) = (finding.line, finding.column) {
@@ -182,8 +206,53 @@ pub fn render_human(findings: &[Finding], colour: bool) -> String {
                 out.push_str(": ");
             }
         }
-        if handler.render_report(&mut out, finding).is_err() {
+        let left_out = snippet
+            .as_ref()
+            .map(|s| s.left_out.clone())
+            .unwrap_or_default();
+        let drawn = Drawn { finding, snippet };
+        if handler.render_report(&mut out, &drawn).is_err() {
             out.push_str(&format!("{}: {}\n", finding.code, finding.message));
+        }
+        for label in left_out {
+            let file = finding.file.as_deref().unwrap_or("");
+            out.push_str(&format!(
+                "  note: {} at {file}:{}:{}\n",
+                label.text, label.line, label.column
+            ));
+        }
+    }
+    out
+}
+
+/// Longest user value echoed whole in a message, in characters.
+pub const ECHO_LIMIT: usize = 120;
+
+/// A user value to echo in a message: itself when short, else its start, `…` and its
+/// length, so that a 100,000-character value does not make a 100 KB message.
+pub fn bounded(value: &str) -> String {
+    match value.char_indices().nth(ECHO_LIMIT) {
+        None => value.to_string(),
+        Some((cut, _)) => format!("{}… ({} characters)", &value[..cut], value.chars().count()),
+    }
+}
+
+/// A message with every backticked span longer than [`ECHO_LIMIT`] shortened by
+/// [`bounded`]; messages quote user input in backticks.
+pub fn bound_quotes(text: &str) -> String {
+    if text.len() <= ECHO_LIMIT {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len().min(4 * ECHO_LIMIT));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // Odd parts are inside backticks; a long unquoted part is ours, but bound it too.
+        if part.chars().nth(ECHO_LIMIT).is_some() && (i % 2 == 1 || part.len() > 8 * ECHO_LIMIT) {
+            out.push_str(&bounded(part));
+        } else {
+            out.push_str(part);
         }
     }
     out

@@ -6,6 +6,10 @@
 //! line and column, in Unicode code points), a stable fingerprint, and — for findings an
 //! exceptions file covers — an external suppression with the exception's reason.
 //!
+//! Every failure that stops a run (an input that cannot be read or that Flatpak would
+//! refuse, a bad option) is also a `toolExecutionNotifications` entry of the run's one
+//! invocation, whose `executionSuccessful` is then false: a CI job that fails says why.
+//!
 //! Fingerprints hash the rule id, the code, the file and the option text, not the line,
 //! so moving a statement does not make code scanning report it as new.
 
@@ -64,6 +68,37 @@ pub struct Finding {
     pub suppressed: Option<String>,
 }
 
+/// A notification about the run itself (see [`Invocation`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    /// The code of the failure (`portcullis::input::read-error`).
+    pub code: String,
+    /// `error`, `warning` or `note`.
+    pub level: &'static str,
+    /// What happened.
+    pub message: String,
+    /// The file it is about, when there is one.
+    pub file: Option<String>,
+}
+
+/// How the run went: SARIF's `invocations[0]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    /// False when a failure stopped the run (exit 2).
+    pub successful: bool,
+    /// Why, and anything else about the run.
+    pub notifications: Vec<Notification>,
+}
+
+impl Default for Invocation {
+    fn default() -> Invocation {
+        Invocation {
+            successful: true,
+            notifications: Vec::new(),
+        }
+    }
+}
+
 /// FNV-1a, 64 bits: a small, stable, dependency-free hash for fingerprints.
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -82,8 +117,13 @@ fn uri(file: &str) -> String {
     file.strip_prefix("./").unwrap_or(&file).to_string()
 }
 
-/// The SARIF log as pretty JSON.
+/// The SARIF log as pretty JSON, for a run that went through.
 pub fn render(rules: &[Rule], findings: &[Finding]) -> String {
+    render_run(rules, findings, &Invocation::default())
+}
+
+/// The SARIF log as pretty JSON, with how the run went.
+pub fn render_run(rules: &[Rule], findings: &[Finding], invocation: &Invocation) -> String {
     let rule_index = |id: &str| rules.iter().position(|r| r.id == id);
     let rules_json: Vec<Value> = rules
         .iter()
@@ -172,6 +212,7 @@ pub fn render(rules: &[Rule], findings: &[Finding]) -> String {
                     "rules": rules_json,
                 },
             },
+            "invocations": [invocation_json(invocation)],
             "columnKind": "unicodeCodePoints",
             "artifacts": artifacts.iter().map(|a| json!({ "location": { "uri": a } })).collect::<Vec<_>>(),
             "results": results,
@@ -179,6 +220,30 @@ pub fn render(rules: &[Rule], findings: &[Finding]) -> String {
     });
     // INVARIANT: the log is built from strings and numbers only; serialising cannot fail.
     serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+}
+
+fn invocation_json(invocation: &Invocation) -> Value {
+    let notifications: Vec<Value> = invocation
+        .notifications
+        .iter()
+        .map(|n| {
+            let mut note = json!({
+                "level": n.level,
+                "message": { "text": n.message },
+                "descriptor": { "id": n.code },
+            });
+            if let Some(file) = &n.file {
+                note["locations"] = json!([{
+                    "physicalLocation": { "artifactLocation": { "uri": uri(file) } },
+                }]);
+            }
+            note
+        })
+        .collect();
+    json!({
+        "executionSuccessful": invocation.successful,
+        "toolExecutionNotifications": notifications,
+    })
 }
 
 /// The SARIF level of one of our severities: critical and high are errors, medium and
@@ -211,6 +276,8 @@ pub struct Log {
     pub rules: Vec<Rule>,
     /// Every result, in input order.
     pub results: Vec<Finding>,
+    /// How the run went.
+    pub invocation: Invocation,
 }
 
 impl Log {
@@ -234,9 +301,20 @@ impl Log {
         self.results.extend(results);
     }
 
+    /// Records a failure that stops the run (the exit status will be 2).
+    pub fn fail(&mut self, code: &str, message: &str, file: Option<&str>) {
+        self.invocation.successful = false;
+        self.invocation.notifications.push(Notification {
+            code: code.to_string(),
+            level: "error",
+            message: message.to_string(),
+            file: file.map(str::to_string),
+        });
+    }
+
     /// The SARIF log.
     pub fn render(&self) -> String {
-        render(&self.rules, &self.results)
+        render_run(&self.rules, &self.results, &self.invocation)
     }
 }
 
@@ -412,6 +490,27 @@ mod tests {
         assert_eq!(
             log["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"],
             "9.5"
+        );
+        assert_eq!(
+            log["runs"][0]["invocations"][0]["executionSuccessful"],
+            true
+        );
+    }
+
+    #[test]
+    fn a_failed_run_says_why() {
+        let mut failed = Log::default();
+        failed.fail("c", "`x` is not UTF-8 text", Some("./x"));
+        let log: Value = serde_json::from_str(&failed.render()).unwrap();
+        let invocation = &log["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        let note = &invocation["toolExecutionNotifications"][0];
+        assert_eq!(note["level"], "error");
+        assert_eq!(note["message"]["text"], "`x` is not UTF-8 text");
+        assert_eq!(note["descriptor"]["id"], "c");
+        assert_eq!(
+            note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "x"
         );
     }
 }

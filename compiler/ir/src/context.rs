@@ -251,9 +251,7 @@ impl Context {
             self.a11y_bus.insert(k.clone(), *v);
         }
         for (key, values) in &upper.generic_policy {
-            for value in values {
-                self.apply_generic_policy(key, value.clone());
-            }
+            self.apply_generic_policies(key, values.iter().cloned());
         }
         self.usb_enumerable
             .extend(upper.usb_enumerable.iter().cloned());
@@ -263,9 +261,27 @@ impl Context {
     /// Flatpak's list rule for `[Policy …]` values (§1.11): drop any earlier `V` or `!V`,
     /// then append the new entry.
     pub fn apply_generic_policy(&mut self, key: &str, value: PolicyValue) {
+        self.apply_generic_policies(key, [value]);
+    }
+
+    /// [`Context::apply_generic_policy`] for many values of one key in order, in linear
+    /// time: the list keeps the last entry of each value, in the order of those entries.
+    pub fn apply_generic_policies(
+        &mut self,
+        key: &str,
+        values: impl IntoIterator<Item = PolicyValue>,
+    ) {
         let list = self.generic_policy.entry(key.to_string()).or_default();
-        list.retain(|v| v.value != value.value);
-        list.push(value);
+        list.extend(values);
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        let mut keep: Vec<bool> = list
+            .iter()
+            .rev()
+            .map(|v| seen.insert(v.value.clone()))
+            .collect();
+        keep.reverse();
+        let mut keep = keep.into_iter();
+        list.retain(|_| keep.next().unwrap_or(true));
     }
 }
 
@@ -340,6 +356,20 @@ mod tests {
         ctx.apply_generic_policy("a.b", val("x", false));
         ctx.apply_generic_policy("a.b", val("x", true));
         assert_eq!(ctx.generic_policy["a.b"], vec![val("x", true)]);
+        // Many at once: the last entry of each value, in the order of those entries.
+        ctx.apply_generic_policies(
+            "a.b",
+            [
+                val("y", false),
+                val("x", false),
+                val("z", false),
+                val("y", true),
+            ],
+        );
+        assert_eq!(
+            ctx.generic_policy["a.b"],
+            vec![val("x", false), val("z", false), val("y", true)]
+        );
     }
 
     #[test]

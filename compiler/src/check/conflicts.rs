@@ -4,8 +4,11 @@
 //! what includes contributed). Every finding is a warning: the input is valid, Flatpak
 //! accepts it, but part of it does nothing or is not what it seems.
 
+use std::collections::{BTreeMap, HashMap};
+
+use portcullis_ir::context::BusEntry;
 use portcullis_ir::context::{Device, Feature, Share, Socket};
-use portcullis_ir::dbus::{Bus, BusPolicy};
+use portcullis_ir::dbus::{Bus, BusName, BusPolicy};
 use portcullis_ir::fs::{FsKey, FsMode};
 use portcullis_ir::Context;
 
@@ -23,12 +26,22 @@ pub fn check(facts: &[Fact], context: &Context) -> Vec<Diagnostic> {
     out
 }
 
-fn same_target(a: &FactKind, b: &FactKind) -> bool {
-    match (a, b) {
-        (FactKind::Fs(ka, _), FactKind::Fs(kb, _)) => ka == kb,
-        (FactKind::Bus(ba, na, _), FactKind::Bus(bb, nb, _)) => ba == bb && na == nb,
-        (FactKind::Env(na, _), FactKind::Env(nb, _)) => na == nb,
-        _ => a == b,
+/// What a statement is about, regardless of the mode, policy or value it gives: two facts
+/// with the same target are a repetition or a grant and its negation.
+#[derive(PartialEq, Eq, Hash)]
+enum Target<'a> {
+    Fs(&'a FsKey),
+    Bus(Bus, &'a BusName),
+    Env(&'a str),
+    Other(&'a FactKind),
+}
+
+fn target(kind: &FactKind) -> Target<'_> {
+    match kind {
+        FactKind::Fs(key, _) => Target::Fs(key),
+        FactKind::Bus(bus, name, _) => Target::Bus(*bus, name),
+        FactKind::Env(name, _) => Target::Env(name),
+        other => Target::Other(other),
     }
 }
 
@@ -46,15 +59,14 @@ fn describe(kind: &FactKind) -> String {
 }
 
 fn duplicates_and_negations(facts: &[Fact], out: &mut Vec<Diagnostic>) {
-    for (i, later) in facts.iter().enumerate() {
+    // The latest fact seen for each target: one pass, linear in the number of facts.
+    let mut latest: HashMap<Target<'_>, &Fact> = HashMap::with_capacity(facts.len());
+    for later in facts {
+        let earlier = latest.insert(target(&later.kind), later);
         if matches!(later.kind, FactKind::Fs(FsKey::HostReset, _)) {
             continue;
         }
-        let Some(earlier) = facts[..i]
-            .iter()
-            .rev()
-            .find(|f| same_target(&f.kind, &later.kind))
-        else {
+        let Some(earlier) = earlier else {
             continue;
         };
         let what = describe(&later.kind);
@@ -212,6 +224,9 @@ fn bus_interactions(facts: &[Fact], context: &Context, out: &mut Vec<Diagnostic>
         Bus::System => context.has_socket(Socket::SystemBus),
         Bus::Accessibility => false,
     };
+    let session = granted_names(&context.session_bus);
+    let system = granted_names(&context.system_bus);
+    let a11y = granted_names(&context.a11y_bus);
     for fact in facts {
         let FactKind::Bus(bus, name, policy) = &fact.kind else {
             continue;
@@ -236,17 +251,12 @@ fn bus_interactions(facts: &[Fact], context: &Context, out: &mut Vec<Diagnostic>
             );
         }
         if *policy == BusPolicy::None {
-            let map = match bus {
-                Bus::Session => &context.session_bus,
-                Bus::System => &context.system_bus,
-                Bus::Accessibility => &context.a11y_bus,
+            let granting = match bus {
+                Bus::Session => &session,
+                Bus::System => &system,
+                Bus::Accessibility => &a11y,
             };
-            let wildcard = map.iter().find(|(other, entry)| {
-                *other != name
-                    && entry.policy > BusPolicy::None
-                    && other.covers(name.as_str().trim_end_matches(".*"))
-            });
-            if let Some((wildcard, _)) = wildcard {
+            if let Some(wildcard) = covering_grant(granting, name) {
                 out.push(
                     Diagnostic::warning(
                         Code::NoneUnderWildcard,
@@ -258,4 +268,31 @@ fn bus_interactions(facts: &[Fact], context: &Context, out: &mut Vec<Diagnostic>
             }
         }
     }
+}
+
+/// The names a bus map grants something to, by their text.
+fn granted_names(map: &BTreeMap<BusName, BusEntry>) -> HashMap<&str, &BusName> {
+    map.iter()
+        .filter(|(_, entry)| entry.policy > BusPolicy::None)
+        .map(|(name, _)| (name.as_str(), name))
+        .collect()
+}
+
+/// The first granted rule (in name order) other than `name` that covers `name`'s base: the
+/// base itself, or a wildcard on the base or on one of its dot-prefixes. Looks up each
+/// candidate instead of scanning every rule, so checking every name stays linear.
+fn covering_grant<'a>(granted: &HashMap<&str, &'a BusName>, name: &BusName) -> Option<&'a BusName> {
+    let base = name.as_str().trim_end_matches(".*");
+    let prefixes = base
+        .match_indices('.')
+        .map(|(at, _)| &base[..at])
+        .chain(std::iter::once(base));
+    let wildcards = prefixes.filter_map(|prefix| granted.get(format!("{prefix}.*").as_str()));
+    granted
+        .get(base)
+        .into_iter()
+        .chain(wildcards)
+        .copied()
+        .filter(|other| *other != name)
+        .min()
 }

@@ -10,6 +10,8 @@
 pub mod beyond;
 pub mod identity;
 
+use std::collections::BTreeMap;
+
 use portcullis_ir::context::{BusEntry, EnvEntry, FsEntry, PolicyValue, Setting};
 use portcullis_ir::context::{Device, Feature, Share, Socket};
 use portcullis_ir::dbus::{self, BusName, BusPolicy};
@@ -27,7 +29,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 pub const IO_URING: &str = "io-uring";
 
 /// What one statement said, for the document-wide checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FactKind {
     /// A share bit.
     Share(Share),
@@ -105,6 +107,9 @@ pub struct Lowering<'a> {
     pub facts: Vec<Fact>,
     /// Findings.
     pub diags: Vec<Diagnostic>,
+    /// `[Policy …]` values not yet applied to `context`: applied together (see
+    /// [`Context::apply_generic_policies`]) so that many values stay linear.
+    pending_policy: Vec<(String, PolicyValue)>,
 }
 
 impl<'a> Lowering<'a> {
@@ -117,6 +122,7 @@ impl<'a> Lowering<'a> {
             beyond: Beyond::default(),
             facts: Vec::new(),
             diags: Vec::new(),
+            pending_policy: Vec::new(),
         }
     }
 
@@ -137,6 +143,18 @@ impl<'a> Lowering<'a> {
     pub fn items(&mut self, items: &[Item], includes: &mut dyn Includes) {
         for item in items {
             self.item(item, includes);
+        }
+        self.apply_pending_policy();
+    }
+
+    /// Applies the buffered `[Policy …]` values, key by key, in statement order.
+    fn apply_pending_policy(&mut self) {
+        let mut by_key: BTreeMap<String, Vec<PolicyValue>> = BTreeMap::new();
+        for (key, value) in self.pending_policy.drain(..) {
+            by_key.entry(key).or_default().push(value);
+        }
+        for (key, values) in by_key {
+            self.context.apply_generic_policies(&key, values);
         }
     }
 
@@ -303,7 +321,7 @@ impl<'a> Lowering<'a> {
                         removed: *remove,
                         origin,
                     };
-                    self.context.apply_generic_policy(key, value);
+                    self.pending_policy.push((key.to_string(), value));
                 }
                 Err(message) => self.push(
                     Diagnostic::error(Code::InvalidPolicy, message)
@@ -331,6 +349,7 @@ impl<'a> Lowering<'a> {
                 let included = includes.include(path, self.file, &mut diags);
                 self.diags.extend(diags);
                 if let Some((context, beyond)) = included {
+                    self.apply_pending_policy();
                     self.context.merge(&context);
                     beyond::merge(&mut self.beyond, beyond);
                 }

@@ -30,6 +30,8 @@ pub mod own;
 pub mod rules;
 pub mod view;
 
+use std::collections::HashSet;
+
 use portcullis_ir::Origin;
 
 pub use exceptions::{Exception, Exceptions, ExceptionsError};
@@ -66,11 +68,10 @@ pub fn lint(view: &FinishArgs) -> Vec<Finding> {
     let mut hits = fblint::check(view);
     hits.extend(own::check(view));
     let mut findings: Vec<Finding> = Vec::new();
+    // What was reported already: a set, so that many options stay linear.
+    let mut seen: HashSet<(String, Origin, Option<String>)> = HashSet::with_capacity(hits.len());
     for hit in hits {
-        if findings
-            .iter()
-            .any(|f| f.code == hit.code && f.origin == hit.origin && f.option == hit.option)
-        {
+        if !seen.insert((hit.code.clone(), hit.origin, hit.option.clone())) {
             continue;
         }
         findings.push(finding(hit));

@@ -28,6 +28,11 @@ use crate::cli::{CheckArgs, ReportFormat};
 use crate::report::{self, Finding};
 use crate::sarif;
 
+/// The code of a bad option value.
+const USAGE_ERROR: &str = "portcullis::usage::invalid-option";
+/// The code of the notification for an input Flatpak would refuse.
+const INVALID_INPUT: &str = "portcullis::input::invalid";
+
 /// Exceptions: Flathub's `exceptions.json` shapes or the policy-language form (see
 /// `portcullis_verifier::lint::exceptions`); app id `*` applies to every app.
 type Exceptions = lint::Exceptions;
@@ -52,21 +57,32 @@ fn excepted(exceptions: &Exceptions, app_id: Option<&str>, code: &str) -> bool {
         .any(|id| exceptions.find(id, code).is_some() || exceptions.find(id, short).is_some())
 }
 
+/// Stops the run before any input was checked: the failure on stderr, and on stdout in
+/// the format asked for (a SARIF log whose invocation failed, or a JSON report), so that
+/// a CI job reading either says why it failed.
+fn stop(format: ReportFormat, finding: Finding) -> ExitCode {
+    let stopped = [finding];
+    input::eprint_findings(&stopped);
+    input::stop_report(format, &stopped)
+}
+
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> ExitCode {
     let Some(fail_on) = Severity::from_name(&args.fail_on) else {
-        eprintln!(
-            "portcullis: `--fail-on {}` is not a level: use error, warning or info",
-            args.fail_on
-        );
-        return ExitCode::from(EXIT_INVALID);
+        let finding = Finding::new(
+            USAGE_ERROR,
+            Severity::Error,
+            format!(
+                "`--fail-on {}` is not a level",
+                report::bounded(&args.fail_on)
+            ),
+        )
+        .with_help("use error, warning or info");
+        return stop(args.format, finding);
     };
     let exceptions = match args.exceptions.as_deref().map(read_exceptions).transpose() {
         Ok(e) => e.unwrap_or_default(),
-        Err(finding) => {
-            input::eprint_findings(&[finding]);
-            return ExitCode::from(EXIT_INVALID);
-        }
+        Err(finding) => return stop(args.format, finding),
     };
     let exceptions_file = args
         .exceptions
@@ -76,10 +92,32 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut log = sarif::Log::default();
     let mut all = Vec::new();
     let mut invalid = false;
+    // What stopped the run, for stderr when stdout is for machines.
+    let mut stops = Vec::new();
     for path in &args.inputs {
         match input::load(path) {
             Ok(loaded) => {
-                invalid |= loaded.compiled.is_invalid();
+                if loaded.compiled.is_invalid() {
+                    invalid = true;
+                    let name = input::display_name(path);
+                    let errors: Vec<Finding> = input::findings(&loaded.compiled.diagnostics)
+                        .into_iter()
+                        .filter(|f| f.severity == Severity::Error)
+                        .collect();
+                    let first = errors
+                        .first()
+                        .map(|f| format!(": {}", f.message))
+                        .unwrap_or_default();
+                    log.fail(
+                        INVALID_INPUT,
+                        &format!(
+                            "`{name}` is not a valid input ({} error(s)){first}",
+                            errors.len()
+                        ),
+                        Some(&name),
+                    );
+                    stops.extend(errors);
+                }
                 let app_id = loaded
                     .compiled
                     .document
@@ -119,20 +157,21 @@ pub fn run(args: CheckArgs) -> ExitCode {
             }
             Err(finding) => {
                 invalid = true;
+                let (rule, result) = audit::sarif_of_report(&finding);
+                log.add_rule(rule);
+                log.results.push(result);
+                log.fail(&finding.code, &finding.message, finding.file.as_deref());
+                stops.push(finding.clone());
                 all.push(finding);
             }
         }
     }
+    if args.format != ReportFormat::Human {
+        input::eprint_findings(&stops);
+    }
     let text = match args.format {
         ReportFormat::Json => report::render_json(&all),
-        ReportFormat::Sarif => {
-            for f in all.iter().filter(|f| f.code == Code::ReadError.to_string()) {
-                let (rule, result) = audit::sarif_of_report(f);
-                log.add_rule(rule);
-                log.results.push(result);
-            }
-            log.render()
-        }
+        ReportFormat::Sarif => log.render(),
         _ => {
             let mut text = report::render_human(&all, report::stdout_is_terminal());
             let summary = report::Summary::of(&all);

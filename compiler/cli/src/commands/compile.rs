@@ -38,11 +38,20 @@ pub fn compile_policy(
     arch: Arch,
 ) -> Result<Bundle, ExitCode> {
     let bundled = bundle(policy, arch).map_err(|e| {
-        eprintln!("error: cannot compile `{name}`: {e}");
+        eprintln!(
+            "error: cannot compile `{}`: {}",
+            crate::report::bounded(name),
+            crate::report::bound_quotes(&e.to_string())
+        );
         ExitCode::from(EXIT_INVALID)
     })?;
+    // Messages quote the policy's values: bounded, like every finding's.
     for warning in &bundled.warnings {
-        eprintln!("warning[{}]: {}", warning.code, warning.message);
+        eprintln!(
+            "warning[{}]: {}",
+            warning.code,
+            crate::report::bound_quotes(&warning.message)
+        );
     }
     Ok(bundled)
 }

@@ -72,17 +72,17 @@ pub fn run(args: DiffArgs) -> ExitCode {
     let Some(fail_on) = Severity::from_name(&args.fail_on) else {
         eprintln!(
             "portcullis: `--fail-on {}` is not a level: use critical, high, medium, low or info",
-            args.fail_on
+            crate::report::bounded(&args.fail_on)
         );
         return ExitCode::from(EXIT_INVALID);
     };
-    let (old_file, old, _) = match input::policy(&args.old) {
+    let (old_file, old, _) = match input::policy_or_errors(&args.old) {
         Ok(x) => x,
-        Err(code) => return code,
+        Err(errors) => return input::stop_report(args.format, &errors),
     };
-    let (new_file, new, _) = match input::policy(&args.new) {
+    let (new_file, new, _) = match input::policy_or_errors(&args.new) {
         Ok(x) => x,
-        Err(code) => return code,
+        Err(errors) => return input::stop_report(args.format, &errors),
     };
     let d = diff::diff(&old, &new);
     let (old_name, new_name) = (

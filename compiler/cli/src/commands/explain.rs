@@ -538,18 +538,16 @@ pub fn render_text(entries: &[Entry]) -> String {
 
 /// Runs `explain`.
 pub fn run(args: ExplainArgs) -> ExitCode {
+    let json = args.wants_json();
     if super::compile::is_blob(&args.input) {
-        return super::compile::explain_blob(&args.input, args.json);
-    }
-    if super::compile::is_blob(&args.input) {
-        return super::compile::explain_blob(&args.input, args.json);
+        return super::compile::explain_blob(&args.input, json);
     }
     let (file, policy, _) = match input::policy(&args.input) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let list = entries(&policy, &file);
-    let text = if args.json {
+    let text = if json {
         #[derive(Serialize)]
         struct Explained<'a> {
             entries: &'a [Entry],

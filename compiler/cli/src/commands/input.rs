@@ -17,7 +17,9 @@ use portcullis_ir::Policy;
 use portcullis_syntax::SourceFile;
 
 use super::installed;
+use crate::cli::ReportFormat;
 use crate::report::{self, Finding};
+use crate::sarif;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -31,19 +33,38 @@ pub const WRITE_ERROR: &str = "portcullis::output::write-error";
 
 /// A finding for an output file that could not be written, with help fitting the cause.
 pub fn write_failure(path: &Path, err: &std::io::Error) -> Finding {
+    let dir = parent_dir(path);
     let help = match err.kind() {
-        std::io::ErrorKind::NotFound => {
+        std::io::ErrorKind::NotFound if !dir.is_dir() => {
             "the directory does not exist: create it or name another path"
         }
+        // The directory is there but a file cannot be made in it: /proc, /sys and the
+        // like answer "no such file" to a create.
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "that directory does not take new files (a kernel or read-only file system): \
+             name a path in an ordinary writable directory"
+        }
         std::io::ErrorKind::PermissionDenied => "check that the directory is writable",
+        std::io::ErrorKind::InvalidInput => "name a regular file, or `-` for standard output",
         _ => "check that the directory exists and is writable",
     };
     Finding::new(
         WRITE_ERROR,
         Severity::Error,
-        format!("cannot write `{}`: {err}", path.display()),
+        format!(
+            "cannot write `{}`: {err}",
+            report::bounded(&path.display().to_string())
+        ),
     )
     .with_help(help)
+}
+
+/// The directory a path's file is in (`.` for a bare name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// The display name of a path argument (`<stdin>` for `-`).
@@ -214,8 +235,13 @@ pub struct Loaded {
     pub compiled: Compiled,
 }
 
-/// Reads and compiles an input; a read failure comes back as one finding. An input that
-/// is no file but a valid `APP_ID[//BRANCH]` is an installed app (see
+/// The code of a finding about an input that holds nothing.
+pub const EMPTY_INPUT: &str = "portcullis::check::empty-input";
+
+/// Reads and compiles an input; a read failure comes back as one finding, and so does an
+/// input with nothing but white space in it (it would otherwise be a valid policy for an
+/// app without a name, which is never what an empty file or an empty pipe means). An
+/// input that is no file but a valid `APP_ID[//BRANCH]` is an installed app (see
 /// [`super::installed`]): its deployed metadata with the overrides merged.
 pub fn load(path: &Path) -> Result<Loaded, Finding> {
     if let Some(app) = installed::as_app_ref(path) {
@@ -224,6 +250,22 @@ pub fn load(path: &Path) -> Result<Loaded, Finding> {
         return load_installed(&resolved);
     }
     let file = read_source(path)?;
+    if file.text.trim().is_empty() {
+        let (what, help) = if path == Path::new("-") {
+            (
+                "standard input is empty".to_string(),
+                "pipe a policy, manifest or keyfile into the command",
+            )
+        } else {
+            (
+                format!("`{}` is empty", report::bounded(&file.name)),
+                "write a policy (`app ID { … }`), or name a Flatpak manifest or keyfile",
+            )
+        };
+        return Err(Finding::new(EMPTY_INPUT, Severity::Error, what)
+            .with_help(help)
+            .with_file(file.name.to_string()));
+    }
     let compiled = compile(&file, &options());
     Ok(Loaded { file, compiled })
 }
@@ -296,22 +338,71 @@ pub fn policy(path: &Path) -> Result<(SourceFile, Policy, Vec<Diagnostic>), Exit
 pub fn checked(
     loaded: Result<Loaded, Finding>,
 ) -> Result<(SourceFile, Policy, Vec<Diagnostic>), ExitCode> {
+    checked_or_errors(loaded).map_err(|_| ExitCode::from(EXIT_INVALID))
+}
+
+/// [`policy`], giving the errors that made the input unusable on failure (they are
+/// printed to stderr as well), for reports that must say why a run stopped.
+pub fn policy_or_errors(
+    path: &Path,
+) -> Result<(SourceFile, Policy, Vec<Diagnostic>), Vec<Finding>> {
+    checked_or_errors(load(path))
+}
+
+fn checked_or_errors(
+    loaded: Result<Loaded, Finding>,
+) -> Result<(SourceFile, Policy, Vec<Diagnostic>), Vec<Finding>> {
     let loaded = match loaded {
         Ok(loaded) => loaded,
         Err(finding) => {
-            eprint_findings(&[finding]);
-            return Err(ExitCode::from(EXIT_INVALID));
+            eprint_findings(std::slice::from_ref(&finding));
+            return Err(vec![finding]);
         }
     };
-    eprint_findings(&findings(&loaded.compiled.diagnostics));
+    let all = findings(&loaded.compiled.diagnostics);
+    eprint_findings(&all);
     match loaded.compiled.policy {
         Some(policy) => Ok((loaded.file, policy, loaded.compiled.diagnostics)),
-        None => Err(ExitCode::from(EXIT_INVALID)),
+        None => Err(all
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect()),
     }
 }
 
+/// For a run that stops on `errors` (already on stderr): writes what the format needs on
+/// stdout so that a machine reading it learns why (a SARIF log whose invocation failed,
+/// or a JSON report of the errors; nothing more for people) and returns exit code 2.
+pub fn stop_report(format: ReportFormat, errors: &[Finding]) -> ExitCode {
+    let text = match format {
+        ReportFormat::Human => return ExitCode::from(EXIT_INVALID),
+        ReportFormat::Json => report::render_json(errors),
+        ReportFormat::Sarif => {
+            let mut log = sarif::Log::default();
+            for f in errors {
+                log.fail(&f.code, &f.message, f.file.as_deref());
+            }
+            if errors.is_empty() {
+                log.fail(
+                    EXIT_INVALID_CODE,
+                    "the run stopped: see standard error",
+                    None,
+                );
+            }
+            log.render()
+        }
+    };
+    let _ = emit(None, text.as_bytes());
+    ExitCode::from(EXIT_INVALID)
+}
+
+/// The notification code of a run that stopped without a finding to name.
+const EXIT_INVALID_CODE: &str = "portcullis::input::invalid";
+
 /// Writes bytes to a file atomically: a temporary file in the same directory, flushed,
-/// then renamed over the target.
+/// then renamed over the target. Errors say which step failed: the target is not a
+/// regular file (a device, a directory), the directory is missing or takes no new files,
+/// or the rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_through_temp(path, bytes, None)
 }
@@ -324,11 +415,33 @@ pub fn write_atomic_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result
 }
 
 fn write_through_temp(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(path);
+    let shown = |p: &Path| report::bounded(&p.display().to_string());
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("`{}` is not a regular file", shown(path)),
+            ));
+        }
+    }
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("`{}` is not a directory", shown(&dir)),
+            ))
+        }
+        Err(err) => {
+            return Err(Error::new(
+                err.kind(),
+                format!("the directory `{}` does not exist", shown(&dir)),
+            ))
+        }
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -350,10 +463,13 @@ fn write_through_temp(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::
             .mode(mode.unwrap_or(0o666));
         match options.open(&temp) {
             Ok(file) => break (temp, file),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => {
-                attempt += 1;
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && attempt < 8 => attempt += 1,
+            Err(err) => {
+                return Err(Error::new(
+                    err.kind(),
+                    format!("cannot create a file in `{}`: {err}", shown(&dir)),
+                ))
             }
-            Err(e) => return Err(e),
         }
     };
     let result = (|| {
@@ -372,6 +488,7 @@ fn write_through_temp(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::
             }
         }
         std::fs::rename(&temp, path)
+            .map_err(|err| Error::new(err.kind(), format!("cannot replace the file: {err}")))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);

@@ -1,9 +1,11 @@
 //! `portcullis run INPUT|BLOB|APP_ID[//BRANCH] [--runtime DIR] [--app DIR] [-- CMD...]`:
 //! compiles when given a policy, then launches through the `portcullis-exec` binary that
 //! sits next to this one (spawned, never linked in). Without `--runtime` the host's `/usr`
-//! serves as the runtime. An installed app (see [`super::installed`]) brings its own
-//! trees, its effective policy (overrides merged) and, without `--`, its own command; its
-//! `/.flatpak-info` gets the `[Instance]` group `flatpak run` writes.
+//! serves as the runtime; `--app` and `--runtime` must name existing directories. Without
+//! a command after `--` the policy's own `command` runs. An installed app (see
+//! [`super::installed`]) brings its own trees, its effective policy (overrides merged) and,
+//! without `--`, its metadata's command; its `/.flatpak-info` gets the `[Instance]` group
+//! `flatpak run` writes.
 //!
 //! Exit status: the command's own (forwarded by the executor), 125 when the sandbox
 //! could not be set up or the executor is missing, 126/127 when the command could not be
@@ -18,14 +20,19 @@ use std::process::{Command, ExitCode};
 use portcullis_blob::mounts::MountOp;
 use portcullis_blob::Blob;
 use portcullis_ir::context::Socket;
+use portcullis_ir::Policy;
 
 use super::compile::{compile_policy, is_blob, target};
 use super::input::{self, EXIT_INVALID};
 use super::installed;
 use crate::cli::RunArgs;
+use crate::report;
 
 /// The executor's exit code for a setup failure.
 const SETUP_FAILED: u8 = 125;
+
+/// The variable that makes the executor report what it set up (`-v`).
+const EXEC_REPORT: &str = "PORTCULLIS_EXEC_REPORT";
 
 /// `portcullis-exec` in the directory of the running binary.
 pub fn executor_path() -> Option<PathBuf> {
@@ -64,15 +71,60 @@ impl Drop for TempBlob {
     }
 }
 
-fn blob_input(path: &Path) -> Result<(), ExitCode> {
+fn blob_input(path: &Path) -> Result<Blob, ExitCode> {
     let bytes = input::read_blob_bytes(path).map_err(|finding| {
         input::eprint_findings(&[finding]);
         ExitCode::from(EXIT_INVALID)
     })?;
-    Blob::decode_for_host(&bytes).map(drop).map_err(|err| {
+    Blob::decode_for_host(&bytes).map_err(|err| {
         eprintln!("error: `{}`: {err}", path.display());
         ExitCode::from(EXIT_INVALID)
     })
+}
+
+/// `--app` and `--runtime` must name directories: a typo would otherwise launch without
+/// the tree and fail later as a command that is not found (127).
+fn check_tree(option: &str, dir: Option<&Path>) -> Result<(), ExitCode> {
+    let Some(dir) = dir else {
+        return Ok(());
+    };
+    let problem = match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => "is not a directory".to_string(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
+        Err(err) => format!("cannot be read: {err}"),
+    };
+    eprintln!(
+        "error: the {option} directory `{}` {problem}",
+        report::bounded(&dir.display().to_string())
+    );
+    eprintln!("  help: name the tree to mount, or leave {option} out");
+    Err(ExitCode::from(EXIT_INVALID))
+}
+
+/// The command to launch: the one given after `--`, else the policy's own `command`.
+fn command_line(
+    given: &[String],
+    default: Option<String>,
+    input: &Path,
+) -> Result<Vec<String>, ExitCode> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    match default {
+        Some(command) if !command.is_empty() => Ok(vec![command]),
+        _ => {
+            eprintln!(
+                "error: no command to run: `{}` names none",
+                report::bounded(&input.display().to_string())
+            );
+            eprintln!(
+                "  help: give one after `--`: portcullis run INPUT -- CMD [ARGS...], \
+                 or add `command NAME` to the policy"
+            );
+            Err(ExitCode::from(EXIT_INVALID))
+        }
+    }
 }
 
 /// What to launch: the blob, the trees and the command.
@@ -210,13 +262,11 @@ fn file_launch(args: &RunArgs) -> Result<Launch, ExitCode> {
         );
         return Err(ExitCode::from(EXIT_INVALID));
     }
-    if args.command.is_empty() {
-        eprintln!("error: give the command to run after `--` (only an installed app has a default command)");
-        return Err(ExitCode::from(EXIT_INVALID));
-    }
-    let (blob, temp) = if is_blob(&args.input) {
-        blob_input(&args.input)?;
-        (args.input.clone(), None)
+    let (blob, temp, default) = if is_blob(&args.input) {
+        let blob = blob_input(&args.input)?;
+        let recorded: Option<Policy> = serde_json::from_slice(&blob.policy).ok();
+        let default = recorded.and_then(|p| p.identity.command);
+        (args.input.clone(), None, default)
     } else {
         let (_, policy, _) = input::policy(&args.input)?;
         let temp = temp_blob(
@@ -225,13 +275,14 @@ fn file_launch(args: &RunArgs) -> Result<Launch, ExitCode> {
             args.sign.as_deref(),
             &|_| {},
         )?;
-        (temp.0.clone(), Some(temp))
+        (temp.0.clone(), Some(temp), policy.identity.command.clone())
     };
+    let command = command_line(&args.command, default, &args.input)?;
     Ok(Launch {
         blob,
         runtime: args.runtime.clone(),
         app: args.app.clone(),
-        command: args.command.clone(),
+        command,
         _temp: temp,
     })
 }
@@ -242,6 +293,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: `portcullis-exec` is not installed next to `portcullis`");
         return ExitCode::from(SETUP_FAILED);
     };
+    if let Err(code) = check_tree("--app", args.app.as_deref())
+        .and_then(|()| check_tree("--runtime", args.runtime.as_deref()))
+    {
+        return code;
+    }
     let launch = match installed::as_app_ref(&args.input) {
         Some(app) => installed_launch(&app, &args),
         None => file_launch(&args),
@@ -251,6 +307,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     let mut command = Command::new(&executor);
+    if args.verbose {
+        command.env(EXEC_REPORT, "1");
+    }
     for path in &args.trust {
         command.arg("--trust").arg(path);
     }

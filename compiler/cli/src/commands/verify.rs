@@ -58,8 +58,8 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     let bytes = match input::read_blob_bytes(&args.blob) {
         Ok(bytes) => bytes,
         Err(finding) => {
-            input::eprint_findings(&[finding]);
-            return ExitCode::from(EXIT_INVALID);
+            input::eprint_findings(std::slice::from_ref(&finding));
+            return input::stop_report(args.format, &[finding]);
         }
     };
     let name = input::display_name(&args.blob);
@@ -67,12 +67,19 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         Ok(blob) => blob,
         Err(err) => {
             eprintln!("error: `{name}` is not a valid blob: {err}");
-            return ExitCode::from(EXIT_INVALID);
+            let finding = finding(
+                "invalid-blob",
+                format!("`{name}` is not a valid blob: {err}"),
+                "compile the policy again with `portcullis compile`",
+            )
+            .with_file(name.clone());
+            return input::stop_report(args.format, &[finding]);
         }
     };
     let policy = match load_policy(&blob, args.policy.as_deref(), &name) {
         Ok(policy) => policy,
-        Err(code) => return code,
+        // The reason is on stderr already (exit 2).
+        Err(_) => return input::stop_report(args.format, &[]),
     };
     let mut results: Vec<SectionResult> = section_checks()
         .into_iter()
