@@ -54,7 +54,8 @@ echo "== cargo test (HOME is an empty directory that must stay empty)"
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 suite_home="$(mktemp -d)"
 status=0
-HOME="$suite_home" cargo test --workspace --no-fail-fast || status=$?
+results="$(mktemp)"
+HOME="$suite_home" cargo test --workspace --no-fail-fast 2>&1 | tee "$results" || status=$?
 if [ -n "$(ls -A "$suite_home")" ]; then
     echo "error: the test suite wrote into HOME:" >&2
     find "$suite_home" -maxdepth 4 >&2
@@ -65,3 +66,8 @@ rm -rf "$suite_home"
 
 echo "== Debian package: build, install, run the README's main job from /usr/bin, remove"
 scripts/test-deb.sh
+
+# One closing line for the whole run: every `cargo test` binary's counts added up.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$results"
+rm -f "$results"
