@@ -17,7 +17,8 @@
 //! * `sign`: signed blobs, keys and the trust check end to end;
 //! * `run_app`: installed Flatpak apps (`portcullis run APP_ID`, overrides, every command)
 //!   on synthetic installations and against `flatpak run` on the real one;
-//! * `install`: the shell completions and manual pages a package installs.
+//! * `install`: the shell completions and manual pages a package installs;
+//! * `tidy`: the dependency rules, module docs and no ignored tests, checked.
 //!
 //! The end-to-end modules use the binaries from the target directory: build them first
 //! (`cargo build --workspace --bins`, as `scripts/test.sh` does).
@@ -41,4 +42,5 @@ mod run_app;
 mod seccomp;
 mod sign;
 mod syntax;
+mod tidy;
 mod verify;
