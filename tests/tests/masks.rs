@@ -452,3 +452,44 @@ fn a_link_planted_between_launches_never_redirects_a_bind() {
         let _ = std::fs::remove_file(home.join(".local/share/icons"));
     }
 }
+
+/// Flatpak's installation data stays hidden whatever grant covers it (adversarial review,
+/// round 2): an app granted only `xdg-data` wrote `~/.local/share/flatpak/overrides/ID`
+/// with `filesystems=host;`, which `portcullis run APP_ID` and `flatpak run` read on the
+/// next launch. `${XDG_DATA_HOME}` may contain it, so it is covered by an empty tmpfs.
+#[test]
+fn an_app_cannot_write_its_own_flatpak_override() {
+    let Some(stage) = Stage::new() else { return };
+    let file = stage.dir.path().join("xdg-data.policy");
+    std::fs::write(
+        &file,
+        "app org.test.XdgData {\n    filesystem xdg-data\n}\n",
+    )
+    .unwrap();
+    let (_, policy) = load(&file);
+    let blob = bundle(&policy, Arch::host().expect("supported machine"))
+        .expect("bundle")
+        .blob;
+    let blob = stage.write_blob("xdg-data.blob", &blob.encode());
+    for who in [As::Caller, As::Nobody] {
+        let home = stage.home(who);
+        let overrides = home.join(".local/share/flatpak/overrides");
+        std::fs::create_dir_all(&overrides).expect("mkdir");
+        std::fs::create_dir_all(home.join(".local/share/app")).expect("mkdir");
+        give(&home, who);
+        let out = sh(
+            &stage,
+            who,
+            &blob,
+            "printf '[Context]\\nfilesystems=host;\\n' > /tmp/override\n\
+             try override cp /tmp/override \"$H/.local/share/flatpak/overrides/org.test.XdgData\"\n\
+             try data-write cp /tmp/override \"$H/.local/share/app/file\"\n",
+        );
+        assert_denied(&out, &["override"]);
+        assert_ok(&out, &["data-write"]);
+        assert!(
+            !overrides.join("org.test.XdgData").exists(),
+            "{who:?}: the override reached the host"
+        );
+    }
+}

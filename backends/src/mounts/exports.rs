@@ -158,6 +158,12 @@ fn may_contain(m: &str, e: &str) -> bool {
             .iter()
             .any(|h| e.starts_with(h)),
         ("${HOME}", r) => home_like(r),
+        // A user directory placeholder (`${XDG_DATA_HOME}`, `${XDG_CONFIG_HOME}`, a user
+        // dir…) expands to a path that may hold any path of the home directory: the hidden
+        // `~/.local/share/flatpak` lies inside `${XDG_DATA_HOME}` (an app granted
+        // `xdg-data` could otherwise write its own `flatpak override` and grant itself
+        // `host` for the next launch — found by the adversarial review).
+        (r, "${HOME}") => r.starts_with("${XDG_") && r != "${XDG_RUNTIME_DIR}",
         _ => false,
     }
 }
@@ -491,7 +497,13 @@ mod tests {
         assert!(may_contain("/home", "${HOME}/x"));
         assert!(!may_contain("/opt/data", "${HOME}/x"));
         assert!(may_contain("${HOME}", "${XDG_DOWNLOAD_DIR}/x"));
-        assert!(!may_contain("${XDG_DOWNLOAD_DIR}", "${HOME}/x"));
+        // A user directory may be the home directory itself (or hold its `.local`).
+        assert!(may_contain("${XDG_DOWNLOAD_DIR}", "${HOME}/x"));
+        assert!(may_contain(
+            "${XDG_DATA_HOME}",
+            "${HOME}/.local/share/flatpak"
+        ));
+        assert!(!may_contain("${XDG_RUNTIME_DIR}", "${HOME}/x"));
         assert!(may_contain("${HOME}", "/home/u/x"));
     }
 

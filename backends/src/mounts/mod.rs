@@ -13,6 +13,11 @@
 //!
 //! # DIFFERENCES from Flatpak 1.14 (deliberate; the oracle parity tests allow exactly these)
 //!
+//! * `~/.local/share/flatpak` (Flatpak's installation and `flatpak override` files) and
+//!   `~/.var/app` (every app's data) are covered by an empty tmpfs whenever a user-directory grant (`xdg-data`, `xdg-download`,
+//!   …) may contain it once expanded; Flatpak compares the expanded paths at launch and
+//!   makes a plain directory when the grant cannot reach it. Without this an app granted
+//!   `xdg-data` could write its own override (`filesystems=host;`) for the next launch.
 //! * No instance machinery: no `--lock-file`s, no `/run/flatpak/.flatpak/<instance>`, no
 //!   `/run/flatpak/per-app-dirs-ref`, no `--info-fd`/`--sync-fd`; `/.flatpak-info` holds the
 //!   app id, runtime and the granted context, not the instance paths.

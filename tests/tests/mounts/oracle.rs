@@ -161,6 +161,17 @@ fn canonical(mut e: Entry) -> Entry {
 }
 
 fn matches(ours: &Entry, theirs: &Entry) -> bool {
+    // Documented difference: Flatpak's installation data and the apps' data (`~/.var/app`)
+    // are hidden by an empty tmpfs
+    // whenever a user-directory grant may contain it once expanded (Flatpak compares the
+    // expanded paths at launch and makes a plain directory when it cannot).
+    if ours.verb == "tmpfs"
+        && theirs.verb == "dir"
+        && ours.dest == theirs.dest
+        && (ours.dest.ends_with("/.local/share/flatpak") || ours.dest.ends_with("/.var/app"))
+    {
+        return true;
+    }
     ours.verb == theirs.verb
         && ours.dest == theirs.dest
         && (ours.source == theirs.source || theirs.source == "?" || ours.verb == "data")
