@@ -176,15 +176,18 @@ impl PublicKey {
         }
         let mut expires = None;
         let mut comment = Vec::new();
+        // `expires=` is read wherever it stands (an administrator appending it after the
+        // comment must not see it silently become part of the comment); twice is an error.
         for word in words {
             match word.strip_prefix("expires=") {
-                Some(date) if comment.is_empty() && expires.is_none() => {
+                Some(_) if expires.is_some() => return Err(bad("`expires=` is given twice")),
+                Some(date) => {
                     expires = Some(
                         days_from_date(date)
                             .ok_or_else(|| bad("`expires=` takes a date YYYY-MM-DD"))?,
                     );
                 }
-                _ => comment.push(word),
+                None => comment.push(word),
             }
         }
         Ok(PublicKey {
@@ -447,6 +450,13 @@ impl Trust {
         for (n, line) in lines(&text) {
             let key = PublicKey::parse(line)
                 .map_err(|e| SignError::BadTrust(format!("`{}` line {n}: {e}", file.display())))?;
+            // The same key listed twice keeps its earliest expiry: a later file without
+            // one never lifts it.
+            let mut key = key;
+            key.expires = match (self.keys.get(&key.id).and_then(|k| k.expires), key.expires) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             self.keys.insert(key.id, key);
             added += 1;
         }

@@ -159,7 +159,16 @@ fn keys_round_trip_through_their_text() {
     );
     assert!(PublicKey::parse(&swapped).is_err());
     assert!(PublicKey::parse("portcullis-ed25519 0011223344556677 !!!!").is_err());
-    assert!(PublicKey::parse(&format!("{} expires=2030-02-30", public.to_line())).is_ok());
+    // `expires=` after the comment is still the expiry, never comment text.
+    let appended = PublicKey::parse(&format!("{} expires=2030-02-28", public.to_line())).unwrap();
+    assert_eq!(appended.expires, days_from_date("2030-02-28"));
+    assert_eq!(appended.comment, "integrator CI key");
+    assert!(PublicKey::parse(&format!("{} expires=2030-02-30", public.to_line())).is_err());
+    assert!(PublicKey::parse(&format!(
+        "{} expires=2030-02-28 expires=2031-01-01",
+        public.to_line()
+    ))
+    .is_err());
     let bad_date = format!(
         "portcullis-ed25519 {} {} expires=2030-02-30",
         public.id,
@@ -191,6 +200,20 @@ fn trust_directories_read_pub_files_and_the_revocation_list() {
         trust.revoked.get(&key(2).id()).map(String::as_str),
         Some("lost laptop")
     );
+    // The same key again without an expiry never lifts the first file's.
+    std::fs::write(
+        dir.join("a.pub"),
+        format!("{} expires=2020-01-01\n", key(1).public("a").to_line()),
+    )
+    .unwrap();
+    std::fs::write(dir.join("z.pub"), key(1).public("again").to_line()).unwrap();
+    let mut dated = Trust::default();
+    dated.add(&dir).unwrap();
+    assert_eq!(
+        dated.keys[&key(1).id()].expires,
+        days_from_date("2020-01-01")
+    );
+    std::fs::remove_file(dir.join("z.pub")).unwrap();
     std::fs::write(dir.join("c.pub"), "portcullis-ed25519 nonsense").unwrap();
     let err = Trust::default().add(&dir).unwrap_err().to_string();
     assert!(err.contains("c.pub") && err.contains("line 1"), "{err}");

@@ -40,6 +40,9 @@ pub const LEFT_OUT: &[&str] = &[
     "the D-Bus proxy: no bus socket is bound, talk-name/own-name grants give no bus",
     "device-node checks made at launch",
     "pid 1 hardening (bwrap's pid 1 is dumpable)",
+    "link-safe bind sources: bwrap follows symbolic links in a source, so a link an app \
+     planted below the home directory (e.g. ~/.local/share/icons) redirects the next run's \
+     bind; portcullis-exec refuses such links",
 ];
 
 /// The placeholder data directory handed to the backend; no real path holds a NUL byte, so
