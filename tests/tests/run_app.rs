@@ -663,6 +663,12 @@ fn flatpak_only(dest: &str) -> bool {
 /// Mount points only portcullis has, each a documented difference: the host's resolver
 /// files bound read-only (no session helper), and /proc's sensitive parts read-only.
 fn portcullis_only(dest: &str, ro: bool) -> bool {
+    // Flatpak's installation data and the apps' data, hidden by an empty tmpfs where a
+    // user-directory grant may contain them (a documented difference: Flatpak decides on
+    // the expanded paths and makes a plain directory there).
+    if dest.ends_with("/.local/share/flatpak") || dest.ends_with("/.var/app") {
+        return true;
+    }
     ro && ([
         "/etc/resolv.conf",
         "/etc/hosts",

@@ -2,7 +2,7 @@
 //! the dependency rules ARCHITECTURE.md states (`cargo metadata`: the executor links no
 //! pest, miette, askama, petgraph or clap, even transitively; the verifier never depends
 //! on the backends), every Rust source file of the repository starts with its `//!` doc,
-//! and no test is hidden behind `#[ignore]`.
+//! and no test is hidden behind an ignore attribute.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
