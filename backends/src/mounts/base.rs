@@ -11,6 +11,7 @@ use portcullis_ir::context::Device;
 use portcullis_ir::context::Feature;
 use portcullis_ir::fs::{FsKey, FsMode};
 use portcullis_ir::identity::Kind;
+use portcullis_ir::keyfile::escape_value;
 use portcullis_ir::Policy;
 
 use super::ops::*;
@@ -245,7 +246,7 @@ pub fn flatpak_info(policy: &Policy) -> String {
         .filter_map(|(name, e)| {
             e.value
                 .as_ref()
-                .map(|v| format!("{name}={}\n", keyfile_value(v)))
+                .map(|v| format!("{name}={}\n", escape_value(v)))
         })
         .collect();
     if !env.is_empty() {
@@ -261,23 +262,6 @@ fn keyfile_key(name: &str) -> bool {
         && !name
             .chars()
             .any(|c| c.is_control() || matches!(c, '=' | '[' | ']'))
-}
-
-/// A keyfile value escaped as GKeyFile writes strings (`\\`, `\n`, `\t`, `\r`, a leading
-/// `\s`), so that no value can add lines or groups to `/.flatpak-info`.
-fn keyfile_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for (i, c) in value.chars().enumerate() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            ' ' if i == 0 => out.push_str("\\s"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The `[Context]` lines of `/.flatpak-info`.
@@ -350,8 +334,8 @@ mod tests {
 
     #[test]
     fn flatpak_info_values_cannot_add_lines() {
-        assert_eq!(keyfile_value(" a\\b\nc\td\r"), "\\sa\\\\b\\nc\\td\\r");
-        assert_eq!(keyfile_value("a b"), "a b");
+        assert_eq!(escape_value(" a\\b\nc\td\r"), "\\sa\\\\b\\nc\\td\\r");
+        assert_eq!(escape_value("a b"), "a b");
         assert!(keyfile_key("FOO_1"));
         assert!(!keyfile_key("A\n[Context]"));
         assert!(!keyfile_key("A]"));

@@ -23,6 +23,7 @@ pub mod context;
 pub mod dbus;
 pub mod fs;
 pub mod identity;
+pub mod keyfile;
 pub mod origin;
 pub mod seccomp;
 

@@ -12,22 +12,7 @@ use super::bitsets;
 use crate::check::fs::unparse;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-
-/// Escapes a value for GKeyFile (`\\`, `\s` for a leading space, `\n`, `\t`, `\r`).
-fn escape_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for (i, c) in value.chars().enumerate() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            ' ' if i == 0 => out.push_str("\\s"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use portcullis_ir::keyfile::escape_value;
 
 /// Escapes one list element (also `;`).
 fn escape_element(value: &str) -> String {
